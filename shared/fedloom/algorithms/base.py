@@ -1,0 +1,104 @@
+"""The algorithm contract: a client half and a server half that talk only through wire payloads.
+
+An algorithm package exposes `SPEC = AlgorithmSpec(...)`; `registry.py` finds it by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from fedloom.data.types import ClientData
+from fedloom.generation.protocol import ImageGenerator
+from fedloom.models.base import BaseHeadModel
+from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
+
+State = TypeVar("State")
+
+
+class TrainSettings(BaseModel):
+    """Client-side hyper-parameters shared by every algorithm (HtFLlib defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    local_epochs: int = Field(1, ge=1)
+    batch_size: int = Field(10, ge=1)
+    lr: float = Field(0.01, gt=0)
+    eval_batch_size: int = Field(1000, ge=1)
+
+
+class AlgorithmConfig(BaseModel):
+    """Base of each algorithm's frozen config."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass
+class ClientContext:
+    """Everything one client owns: model, private data, seeded RNG and algorithm-local state."""
+
+    client_id: int
+    model: BaseHeadModel
+    data: ClientData
+    num_classes: int
+    settings: TrainSettings
+    rng: torch.Generator
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerEnv:
+    """What the server half may use: problem shape, device, seed, optional image generator."""
+
+    num_classes: int
+    feature_dim: int
+    settings: TrainSettings
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    generator: ImageGenerator | None = None
+    input_shape: tuple[int, int, int] | None = None
+
+
+class ClientAlgorithm(Protocol):
+    """Client half: one-time set-up from the bootstrap package, local training, local evaluation."""
+
+    def join(self, ctx: ClientContext, bootstrap: GlobalPayload) -> None: ...
+
+    def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate: ...
+
+    def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport: ...
+
+
+class NoBootstrap:
+    """Mixin for client halves that need nothing from the one-time bootstrap package."""
+
+    def join(self, ctx: ClientContext, bootstrap: GlobalPayload) -> None:
+        return None
+
+
+class ServerAlgorithm(Protocol[State]):
+    """Server half: holds the global state, publishes packages, aggregates uploads."""
+
+    def init(self, env: ServerEnv) -> State: ...
+
+    def bootstrap(self, state: State) -> GlobalPayload: ...
+
+    def broadcast(self, state: State) -> GlobalPayload: ...
+
+    def aggregate(self, state: State, updates: Sequence[ClientUpdate]) -> State: ...
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec(Generic[State]):
+    """Both halves of one algorithm plus its config type, as the registry hands them out."""
+
+    name: str
+    config_type: type[AlgorithmConfig]
+    make_client: Callable[[Any], ClientAlgorithm]
+    make_server: Callable[[Any], ServerAlgorithm[Any]]
+    needs_generator: bool = False
+    description: str = ""

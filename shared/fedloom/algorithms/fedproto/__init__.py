@@ -1,0 +1,14 @@
+"""FedProto: clients regularise features towards averaged class prototypes; inference by nearest one."""
+
+from fedloom.algorithms.base import AlgorithmSpec
+from fedloom.algorithms.fedproto.client import FedProtoClient
+from fedloom.algorithms.fedproto.config import FedProtoConfig
+from fedloom.algorithms.fedproto.server import FedProtoServer
+
+SPEC = AlgorithmSpec(
+    name="fedproto",
+    config_type=FedProtoConfig,
+    make_client=FedProtoClient,
+    make_server=FedProtoServer,
+    description="prototype averaging (Tan et al., AAAI'22)",
+)

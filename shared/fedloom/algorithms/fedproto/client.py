@@ -1,0 +1,75 @@
+"""Client half of FedProto: CE + lam * MSE to global prototypes; uploads per-class mean features.
+
+The uploaded prototypes are the means of the features produced during training (FedProto's rule).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from fedloom.algorithms import prototypes as wire_protos
+from fedloom.algorithms.base import ClientContext, NoBootstrap
+from fedloom.algorithms.fedproto.config import FedProtoConfig
+from fedloom.algorithms.fedproto.math import nearest_prototype, prototype_regulariser
+from fedloom.algorithms.training import class_sums, features_of, model_group, report_accuracy, train_local
+from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
+
+
+def global_table(ctx: ClientContext, payload: GlobalPayload) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The downloaded prototypes as a dense table and mask on the client's device, or None."""
+    if wire_protos.CLASSES not in payload.tensors:
+        return None
+    classes, protos = wire_protos.unpack(payload.tensors, ctx.num_classes, ctx.model.feature_dim)
+    table, mask = wire_protos.dense(classes, protos, ctx.num_classes)
+    return table.to(ctx.device), mask.to(ctx.device)
+
+
+def prototype_objective(
+    ctx: ClientContext, table: tuple[torch.Tensor, torch.Tensor] | None, lam: float, f: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """CE(head(f), y) + lam * regulariser(f, P[y]); plain CE before any prototype exists."""
+    loss = F.cross_entropy(ctx.model.head(f), y)
+    if table is not None:
+        loss = loss + lam * prototype_regulariser(f, y, *table)
+    return loss
+
+
+def evaluate_nearest(ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
+    """Accuracy of nearest-global-prototype inference (0 correct before any prototype exists)."""
+    table = global_table(ctx, payload)
+    if table is None:
+        return report_accuracy(ctx, payload.round, torch.full_like(ctx.data.test_y, -1))
+    predictions = nearest_prototype(features_of(ctx, ctx.data.test_x), *table)
+    return report_accuracy(ctx, payload.round, predictions)
+
+
+class FedProtoClient(NoBootstrap):
+    def __init__(self, config: FedProtoConfig) -> None:
+        self.config = config
+
+    def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        table = global_table(ctx, payload)
+        sums = torch.zeros(ctx.num_classes, ctx.model.feature_dim, device=ctx.device)
+        counts = torch.zeros(ctx.num_classes, dtype=torch.int64, device=ctx.device)
+
+        def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            f = ctx.model.base(x)
+            batch_sums, batch_counts = class_sums(f.detach(), y, ctx.num_classes)
+            sums.add_(batch_sums)
+            counts.add_(batch_counts)
+            return prototype_objective(ctx, table, self.config.lam, f, y)
+
+        loss = train_local(ctx, loss_fn, [model_group(ctx)])
+        present = torch.nonzero(counts).flatten()
+        means = sums[present] / counts[present].unsqueeze(1)
+        return ClientUpdate(
+            round=payload.round,
+            client_id=ctx.client_id,
+            num_samples=ctx.data.num_train,
+            tensors=wire_protos.pack(present, means),
+            values={"loss": loss},
+        )
+
+    def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
+        return evaluate_nearest(ctx, payload)

@@ -1,0 +1,14 @@
+"""FedTGP: trainable global prototypes learned on the server with an adaptive-margin contrastive loss."""
+
+from fedloom.algorithms.base import AlgorithmSpec
+from fedloom.algorithms.fedtgp.client import FedTGPClient
+from fedloom.algorithms.fedtgp.config import FedTGPConfig
+from fedloom.algorithms.fedtgp.server import FedTGPServer
+
+SPEC = AlgorithmSpec(
+    name="fedtgp",
+    config_type=FedTGPConfig,
+    make_client=FedTGPClient,
+    make_server=FedTGPServer,
+    description="trainable global prototypes (Zhang et al., AAAI'24)",
+)

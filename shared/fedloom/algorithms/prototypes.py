@@ -1,0 +1,56 @@
+"""Shared prototype plumbing for prototype-based algorithms (FedProto, FedTGP, FedKTL).
+
+On the wire a set of class prototypes is `classes` int64 [n] plus `prototypes` float32 [n, D].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from fedloom.errors import WireError
+from fedloom.wire import ClientUpdate
+
+CLASSES, PROTOTYPES = "classes", "prototypes"
+
+
+def pack(classes: torch.Tensor, prototypes: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {CLASSES: classes.to(torch.int64).cpu(), PROTOTYPES: prototypes.detach().float().cpu()}
+
+
+def unpack(tensors: dict[str, torch.Tensor], num_classes: int, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validated (classes, prototypes) from a message; raises WireError on shape or class errors."""
+    if CLASSES not in tensors or PROTOTYPES not in tensors:
+        raise WireError(f"prototype message needs '{CLASSES}' and '{PROTOTYPES}'")
+    classes, protos = tensors[CLASSES], tensors[PROTOTYPES]
+    if classes.dtype != torch.int64 or classes.dim() != 1:
+        raise WireError("'classes' must be a 1-d int64 tensor")
+    if protos.dtype != torch.float32 or tuple(protos.shape) != (classes.numel(), dim):
+        raise WireError(f"'prototypes' must be float32 [{classes.numel()}, {dim}], got {tuple(protos.shape)}")
+    if classes.numel() and (int(classes.min()) < 0 or int(classes.max()) >= num_classes):
+        raise WireError(f"class ids must lie in 0..{num_classes - 1}")
+    if classes.unique().numel() != classes.numel():
+        raise WireError("class ids must not repeat")
+    if not torch.isfinite(protos).all():
+        raise WireError("prototypes must be finite")
+    return classes, protos
+
+
+def stack_uploads(
+    updates: Sequence[ClientUpdate], num_classes: int, dim: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """All uploaded (class, prototype) pairs of a round: labels [N], prototypes [N, D]."""
+    pairs = [unpack(u.tensors, num_classes, dim) for u in updates]
+    if not pairs:
+        return torch.empty(0, dtype=torch.int64), torch.empty(0, dim)
+    return torch.cat([c for c, _ in pairs]), torch.cat([p for _, p in pairs])
+
+
+def dense(classes: torch.Tensor, prototypes: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scatter sparse prototypes into a dense [C, D] table plus a presence mask [C]."""
+    table = torch.zeros(num_classes, prototypes.shape[1], dtype=prototypes.dtype)
+    mask = torch.zeros(num_classes, dtype=torch.bool)
+    table[classes] = prototypes
+    mask[classes] = True
+    return table, mask

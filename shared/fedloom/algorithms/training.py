@@ -1,0 +1,112 @@
+"""Client-side building blocks every algorithm uses: batching, the SGD loop, class means, evaluation.
+
+Data stay in memory as tensors; batches are index slices of a seeded permutation (drop_last, like
+HtFLlib, but shuffled every epoch, which HtFLlib forgot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import torch
+from torch import nn
+
+from fedloom.algorithms.base import ClientContext
+from fedloom.wire import EvalReport
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def shuffled_batches(n: int, batch_size: int, rng: torch.Generator) -> Iterator[torch.Tensor]:
+    """Index batches of one epoch over n samples, shuffled by `rng`, the last partial batch dropped.
+
+    A client with fewer than `batch_size` samples still trains on one (smaller) batch.
+    """
+    order = torch.randperm(n, generator=rng)
+    if n < batch_size:
+        yield order
+        return
+    for start in range(0, n - batch_size + 1, batch_size):
+        yield order[start : start + batch_size]
+
+
+class ParamGroup:
+    """Parameters updated by plain SGD with an optional gradient-norm clip (HtFLlib: no momentum)."""
+
+    def __init__(self, params: Sequence[nn.Parameter], lr: float, clip: float | None = None) -> None:
+        self.params = [p for p in params if p.requires_grad]
+        self.optimizer = torch.optim.SGD(self.params, lr=lr)
+        self.clip = clip
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        if self.clip is not None:
+            nn.utils.clip_grad_norm_(self.params, self.clip)
+        self.optimizer.step()
+
+
+def train_local(ctx: ClientContext, loss_fn: LossFn, groups: Sequence[ParamGroup]) -> float:
+    """Run `local_epochs` epochs of SGD on the client's train split; returns the mean batch loss."""
+    data, settings = ctx.data, ctx.settings
+    x_all, y_all = data.train_x.to(ctx.device), data.train_y.to(ctx.device)
+    ctx.model.train()
+    total, steps = torch.zeros((), device=ctx.device), 0
+    for _ in range(settings.local_epochs):
+        for idx in shuffled_batches(data.num_train, settings.batch_size, ctx.rng):
+            for group in groups:
+                group.zero_grad()
+            loss = loss_fn(x_all[idx], y_all[idx])
+            loss.backward()
+            for group in groups:
+                group.step()
+            total += loss.detach()
+            steps += 1
+    return float(total) / max(steps, 1)
+
+
+def model_group(ctx: ClientContext, clip: float | None = None) -> ParamGroup:
+    return ParamGroup(list(ctx.model.parameters()), ctx.settings.lr, clip)
+
+
+@torch.no_grad()
+def map_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch: int) -> torch.Tensor:
+    """Apply `fn` to x in chunks of `batch` rows and concatenate (for evaluation-sized passes)."""
+    return torch.cat([fn(x[i : i + batch]) for i in range(0, x.shape[0], batch)]) if len(x) else x
+
+
+@torch.no_grad()
+def features_of(ctx: ClientContext, x: torch.Tensor) -> torch.Tensor:
+    """Eval-mode base features of x, [n, K]."""
+    ctx.model.eval()
+    return map_in_batches(ctx.model.base, x.to(ctx.device), ctx.settings.eval_batch_size)
+
+
+def class_sums(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-class sums [C, D] and counts [C] of the rows of `values`."""
+    sums = torch.zeros(num_classes, values.shape[1], dtype=values.dtype, device=values.device)
+    sums.index_add_(0, labels, values)
+    counts = torch.bincount(labels, minlength=num_classes)
+    return sums, counts
+
+
+def class_means(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(present classes [n], their mean rows [n, D]) for the classes that occur in `labels`."""
+    sums, counts = class_sums(values, labels, num_classes)
+    present = torch.nonzero(counts, as_tuple=False).flatten()
+    return present, sums[present] / counts[present].unsqueeze(1).to(values.dtype)
+
+
+def report_accuracy(ctx: ClientContext, round_: int, predictions: torch.Tensor) -> EvalReport:
+    """EvalReport for predicted labels of the client's test split."""
+    correct = int((predictions.cpu() == ctx.data.test_y).sum())
+    return EvalReport(round=round_, client_id=ctx.client_id, correct=correct, total=ctx.data.num_test)
+
+
+def evaluate_head(ctx: ClientContext, round_: int) -> EvalReport:
+    """Accuracy of argmax over the model's own head on the test split."""
+    ctx.model.eval()
+    with torch.no_grad():
+        logits = map_in_batches(ctx.model, ctx.data.test_x.to(ctx.device), ctx.settings.eval_batch_size)
+    return report_accuracy(ctx, round_, logits.argmax(dim=1))

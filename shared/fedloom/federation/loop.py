@@ -1,0 +1,90 @@
+"""The round loop, written once for every transport (in-process, REST + Redis).
+
+Round r: sample clients, send them the package, collect uploads, aggregate; then every client
+evaluates its model with the new package. So round r's accuracy includes round r's training (HtFLlib
+evaluated before training, so it never evaluated its last round).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from fedloom.algorithms.base import ServerAlgorithm
+from fedloom.federation.transport import Transport
+from fedloom.wire import EvalReport
+
+
+@dataclass(frozen=True)
+class RoundMetrics:
+    round: int
+    accuracy: float
+    accuracy_std: float
+    train_loss: float
+    upload_bytes: int
+    download_bytes: int
+    seconds: float
+    clients: int
+    server: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sample_clients(client_ids: Sequence[int], join_ratio: float, rng: torch.Generator) -> list[int]:
+    """int(n * join_ratio) clients (at least one) without replacement, in ascending id order."""
+    count = max(1, int(len(client_ids) * join_ratio))
+    picked = torch.randperm(len(client_ids), generator=rng)[:count]
+    return sorted(client_ids[i] for i in picked.tolist())
+
+
+def weighted_accuracy(reports: Sequence[EvalReport]) -> tuple[float, float]:
+    """Sample-weighted accuracy over all clients, and the (unweighted) std of per-client accuracies."""
+    total = sum(r.total for r in reports)
+    accuracy = sum(r.correct for r in reports) / total if total else 0.0
+    per_client = [r.correct / r.total for r in reports if r.total]
+    spread = statistics.pstdev(per_client) if len(per_client) > 1 else 0.0
+    return accuracy, spread
+
+
+def run_federation(
+    server: ServerAlgorithm[Any],
+    state: Any,
+    transport: Transport,
+    client_ids: Sequence[int],
+    rounds: int,
+    join_ratio: float,
+    rng: torch.Generator,
+    on_round: Callable[[RoundMetrics], None] = lambda _: None,
+) -> list[RoundMetrics]:
+    """Run `rounds` rounds and return their metrics; `on_round` sees each as soon as it is done."""
+    history = []
+    bootstrap, payload = server.bootstrap(state), server.broadcast(state)
+    for round_ in range(rounds):
+        started = time.perf_counter()
+        selected = sample_clients(client_ids, join_ratio, rng)
+        outcome = transport.fit(selected, payload, bootstrap)
+        state = server.aggregate(state, outcome.updates)
+        payload = server.broadcast(state)
+        reports = transport.evaluate(client_ids, payload, bootstrap)
+        accuracy, spread = weighted_accuracy(reports)
+        losses = [u.values.get("loss", 0.0) for u in outcome.updates]
+        metrics = RoundMetrics(
+            round=round_,
+            accuracy=accuracy,
+            accuracy_std=spread,
+            train_loss=sum(losses) / max(len(losses), 1),
+            upload_bytes=outcome.upload_bytes,
+            download_bytes=outcome.download_bytes,
+            seconds=time.perf_counter() - started,
+            clients=len(selected),
+            server=dict(payload.values),
+        )
+        history.append(metrics)
+        on_round(metrics)
+    return history

@@ -1,0 +1,26 @@
+"""The `ImageGenerator` contract FedKTL's server uses (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+
+
+@runtime_checkable
+class ImageGenerator(Protocol):
+    """A pre-trained generator seen through its latent space.
+
+    `sample_latents(n, rng)` draws n latents w ~ the generator's prior, shape [n, w_dim].
+    `synthesize(w)` turns [n, w_dim] latents into RGB images [n, 3, resolution, resolution] in [0, 1].
+    Both return tensors on the generator's own device; `synthesize` accepts w on any device.
+    """
+
+    z_dim: int
+    w_dim: int
+    num_ws: int
+    resolution: int
+
+    def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor: ...
+
+    def synthesize(self, w: torch.Tensor) -> torch.Tensor: ...

@@ -1,0 +1,61 @@
+"""The simulation's typed, frozen config: parsed once from YAML and/or flags, then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fedloom.algorithms.base import TrainSettings
+from fedloom.errors import ConfigError
+
+
+class SimulationConfig(BaseModel):
+    """One simulated federation. Defaults are HtFLlib's settings for its benchmark."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    algorithm: str
+    options: dict[str, Any] = Field(default_factory=dict, description="algorithm-specific options")
+    dataset: str = "synthetic"
+    data_dir: Path | None = None
+    partition: str = "dir:0.1"
+    clients: int = Field(20, ge=1)
+    join_ratio: float = Field(1.0, gt=0, le=1)
+    rounds: int = Field(50, ge=1)
+    local_epochs: int = Field(1, ge=1)
+    batch_size: int = Field(10, ge=1)
+    lr: float = Field(0.01, gt=0)
+    eval_batch_size: int = Field(1000, ge=1)
+    models: str = "hcnn8"
+    feature_dim: int = Field(512, ge=1)
+    seed: int = 0
+    generator: str = Field("tiny", description="FedKTL's generator: 'tiny', or a StyleGAN3 pickle/folder")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = Field(None, ge=1)
+    out: Path | None = None
+
+    def train_settings(self) -> TrainSettings:
+        return TrainSettings(
+            local_epochs=self.local_epochs, batch_size=self.batch_size, lr=self.lr, eval_batch_size=self.eval_batch_size
+        )
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> SimulationConfig:
+    """Config from an optional YAML file, with explicitly given flags taking precedence."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path} must hold a mapping of settings")
+        values.update(loaded)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return SimulationConfig.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid simulation settings: {problems}") from exc

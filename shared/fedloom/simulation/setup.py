@@ -1,0 +1,93 @@
+"""Build what a simulated federation needs from its config: data, client contexts, generator, env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from typing import Any
+
+from fedloom.algorithms.base import AlgorithmSpec, ClientContext, ServerEnv
+from fedloom.data import DatasetSpec, load_federated_dataset
+from fedloom.data.types import FederatedDataset
+from fedloom.errors import ConfigError
+from fedloom.generation.protocol import ImageGenerator
+from fedloom.generation.tiny import TinyGenerator
+from fedloom.models import build_client_model
+from fedloom.simulation.config import SimulationConfig
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA device is available")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
+    spec = DatasetSpec(
+        name=cfg.dataset,
+        partition=cfg.partition,
+        num_clients=cfg.clients,
+        seed=cfg.seed,
+        data_dir=cfg.data_dir,
+        batch_size=cfg.batch_size,
+    )
+    return load_federated_dataset(spec)
+
+
+def client_seed(seed: int, client_id: int) -> int:
+    """Every client's model init and batch order derive from the run seed and its id, nothing else."""
+    return seed * 1_000_003 + client_id
+
+
+def build_contexts(cfg: SimulationConfig, dataset: FederatedDataset, device: torch.device) -> dict[int, ClientContext]:
+    """One context per client: model i mod n of the group, seeded, on `device`, data moved there once."""
+    settings = cfg.train_settings()
+    contexts = {}
+    for index, data in enumerate(dataset.clients):
+        seed = client_seed(cfg.seed, data.client_id)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = build_client_model(
+                cfg.models, index, dataset.input_shape, dataset.num_classes, cfg.feature_dim
+            ).to(device)
+        contexts[data.client_id] = ClientContext(
+            client_id=data.client_id,
+            model=model,
+            data=data,
+            num_classes=dataset.num_classes,
+            settings=settings,
+            rng=torch.Generator().manual_seed(seed),
+            device=device,
+        )
+    return contexts
+
+
+def build_generator(cfg: SimulationConfig, device: torch.device) -> ImageGenerator:
+    """FedKTL's image generator: the tiny built-in one, or a StyleGAN3 network from a path."""
+    if cfg.generator == "tiny":
+        return TinyGenerator(seed=cfg.seed).to(device)
+    path = Path(cfg.generator)
+    if not path.exists():
+        raise ConfigError(f"generator {cfg.generator!r} is neither 'tiny' nor an existing path")
+    from fedloom.generation.stylegan3 import StyleGAN3Generator
+
+    return StyleGAN3Generator.from_path(path, device=device)
+
+
+def build_env(
+    cfg: SimulationConfig, spec: AlgorithmSpec[Any], dataset: FederatedDataset, device: torch.device
+) -> ServerEnv:
+    generator = build_generator(cfg, device) if spec.needs_generator else None
+    return ServerEnv(
+        num_classes=dataset.num_classes,
+        feature_dim=cfg.feature_dim,
+        settings=cfg.train_settings(),
+        seed=cfg.seed,
+        device=device,
+        generator=generator,
+        input_shape=dataset.input_shape,
+    )

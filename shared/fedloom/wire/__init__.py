@@ -1,0 +1,15 @@
+"""THE protocol: typed messages and the msgpack codec that every byte between processes goes through."""
+
+from fedloom.wire.codec import CodecLimits, decode, encode
+from fedloom.wire.messages import SCHEMA_VERSION, ClientUpdate, EvalReport, GlobalPayload, RoundTask
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ClientUpdate",
+    "CodecLimits",
+    "EvalReport",
+    "GlobalPayload",
+    "RoundTask",
+    "decode",
+    "encode",
+]

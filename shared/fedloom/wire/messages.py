@@ -1,0 +1,60 @@
+"""Versioned wire messages. Tensors travel inside them and are encoded only by `fedloom.wire.codec`.
+
+Algorithms put their tensors in `tensors` under names they document (e.g. FedTGP's
+`prototypes` [n, K] with `classes` [n]); numbers go in `values`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+TensorMap = dict[str, torch.Tensor]
+
+
+class WireModel(BaseModel):
+    """Base of every message: frozen, no unknown fields, tensors allowed as values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class GlobalPayload(WireModel):
+    """What the server sends to clients: the per-round package, or the one-time bootstrap."""
+
+    round: int = Field(ge=0)
+    tensors: TensorMap = Field(default_factory=dict)
+    values: dict[str, float] = Field(default_factory=dict)
+
+
+class RoundTask(WireModel):
+    """One unit of work for one client."""
+
+    kind: Literal["fit", "evaluate"]
+    round: int = Field(ge=0)
+    client_id: int = Field(ge=0)
+    payload: GlobalPayload
+
+
+class ClientUpdate(WireModel):
+    """What a client uploads after local training: small tensors (prototypes), never data or weights."""
+
+    round: int = Field(ge=0)
+    client_id: int = Field(ge=0)
+    num_samples: int = Field(ge=0)
+    tensors: TensorMap = Field(default_factory=dict)
+    values: dict[str, float] = Field(default_factory=dict)
+
+
+class EvalReport(WireModel):
+    """A client's evaluation of its own model on its own test split."""
+
+    round: int = Field(ge=0)
+    client_id: int = Field(ge=0)
+    correct: int = Field(ge=0)
+    total: int = Field(ge=0)
+    loss: float = 0.0
