@@ -50,8 +50,14 @@ def add_simulate(sub: Any) -> None:
     p.add_argument("--config", type=Path, help="YAML file of settings (flags override it)")
     for name, (kind, text) in SIM_FLAGS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=text)
-    p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="algorithm option, e.g. -o lam=10 (repeatable)")
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="algorithm option, e.g. -o lam=10 (repeatable)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_simulate)
 
@@ -67,7 +73,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     s = result.summary
     logging.getLogger("fedloom").info(
         "best accuracy %.4f (round %d), final %.4f, %.2f s/round",
-        s["best_accuracy"], s["best_round"], s["final_accuracy"], s["mean_round_seconds"],
+        s["best_accuracy"],
+        s["best_round"],
+        s["final_accuracy"],
+        s["mean_round_seconds"],
     )
     return 0
 

@@ -37,9 +37,7 @@ def unpack(tensors: dict[str, torch.Tensor], num_classes: int, dim: int) -> tupl
     return classes, protos
 
 
-def stack_uploads(
-    updates: Sequence[ClientUpdate], num_classes: int, dim: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+def stack_uploads(updates: Sequence[ClientUpdate], num_classes: int, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """All uploaded (class, prototype) pairs of a round: labels [N], prototypes [N, D]."""
     pairs = [unpack(u.tensors, num_classes, dim) for u in updates]
     if not pairs:

@@ -62,9 +62,7 @@ class InProcessTransport:
         self.joined.add(cid)
         return size
 
-    def evaluate(
-        self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload
-    ) -> list[EvalReport]:
+    def evaluate(self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload) -> list[EvalReport]:
         reports = []
         for cid in client_ids:
             self.join_once(cid, bootstrap)

@@ -26,9 +26,7 @@ def _spatial_after_convs(size: int, num_convs: int) -> int:
     return size
 
 
-def cnn_base(
-    input_shape: InputShape, feature_dim: int, num_convs: int, hidden: Sequence[int]
-) -> nn.Sequential:
+def cnn_base(input_shape: InputShape, feature_dim: int, num_convs: int, hidden: Sequence[int]) -> nn.Sequential:
     """The base of a CNN with `num_convs` (1 or 2) conv blocks and `hidden` fully connected widths."""
     channels, height, width = check_input_shape(input_shape)
     if num_convs not in (1, 2):
@@ -36,9 +34,7 @@ def cnn_base(
     out_h = _spatial_after_convs(height, num_convs)
     out_w = _spatial_after_convs(width, num_convs)
     if out_h < 1 or out_w < 1:
-        raise ConfigError(
-            f"input {channels}x{height}x{width} is too small for {num_convs} 5x5 conv + 2x2 pool blocks"
-        )
+        raise ConfigError(f"input {channels}x{height}x{width} is too small for {num_convs} 5x5 conv + 2x2 pool blocks")
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     in_ch = channels
     for i, out_ch in enumerate(CONV_CHANNELS[:num_convs], start=1):

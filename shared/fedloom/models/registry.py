@@ -97,9 +97,7 @@ def _check_sizes(num_classes: int, feature_dim: int) -> None:
         raise ConfigError(f"feature_dim must be >= 1, got {feature_dim}")
 
 
-def build_model(
-    arch: str, input_shape: InputShape, num_classes: int, feature_dim: int = 512
-) -> BaseHeadModel:
+def build_model(arch: str, input_shape: InputShape, num_classes: int, feature_dim: int = 512) -> BaseHeadModel:
     """Architecture `arch` as base + head `Linear(feature_dim, num_classes)` (no activation after it)."""
     architecture = ARCHITECTURES.get(arch)
     if architecture is None:

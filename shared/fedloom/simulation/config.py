@@ -31,7 +31,7 @@ class SimulationConfig(BaseModel):
     eval_batch_size: int = Field(1000, ge=1)
     models: str = "hcnn8"
     feature_dim: int = Field(512, ge=1)
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     generator: str = Field("tiny", description="FedKTL's generator: 'tiny', or a StyleGAN3 pickle/folder")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(None, ge=1)
@@ -39,7 +39,10 @@ class SimulationConfig(BaseModel):
 
     def train_settings(self) -> TrainSettings:
         return TrainSettings(
-            local_epochs=self.local_epochs, batch_size=self.batch_size, lr=self.lr, eval_batch_size=self.eval_batch_size
+            local_epochs=self.local_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            eval_batch_size=self.eval_batch_size,
         )
 
 

@@ -20,8 +20,13 @@ def plot_accuracy(history: Sequence[RoundMetrics], path: Path, title: str) -> No
     std = [m.accuracy_std for m in history]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     ax.plot(rounds, acc, marker="o", markersize=3, label="accuracy (sample-weighted)")
-    ax.fill_between(rounds, [a - s for a, s in zip(acc, std, strict=True)],
-                    [a + s for a, s in zip(acc, std, strict=True)], alpha=0.2, label="per-client spread (1 std)")
+    ax.fill_between(
+        rounds,
+        [a - s for a, s in zip(acc, std, strict=True)],
+        [a + s for a, s in zip(acc, std, strict=True)],
+        alpha=0.2,
+        label="per-client spread (1 std)",
+    )
     ax.set_xlabel("round")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)

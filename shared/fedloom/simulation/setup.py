@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
-
-from typing import Any
 
 from fedloom.algorithms.base import AlgorithmSpec, ClientContext, ServerEnv
 from fedloom.data import DatasetSpec, load_federated_dataset
@@ -27,15 +26,17 @@ def resolve_device(name: str) -> torch.device:
 
 
 def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
-    spec = DatasetSpec(
-        name=cfg.dataset,
-        partition=cfg.partition,
-        num_clients=cfg.clients,
-        seed=cfg.seed,
-        data_dir=cfg.data_dir,
-        batch_size=cfg.batch_size,
-    )
-    return load_federated_dataset(spec)
+    """The federated data set; a `pfl:DIR` folder brings its own clients unless --clients is given."""
+    fields: dict[str, Any] = {
+        "name": cfg.dataset,
+        "partition": cfg.partition,
+        "seed": cfg.seed,
+        "data_dir": cfg.data_dir,
+        "batch_size": cfg.batch_size,
+    }
+    if "clients" in cfg.model_fields_set:
+        fields["num_clients"] = cfg.clients
+    return load_federated_dataset(DatasetSpec.model_validate(fields))
 
 
 def client_seed(seed: int, client_id: int) -> int:
@@ -51,9 +52,9 @@ def build_contexts(cfg: SimulationConfig, dataset: FederatedDataset, device: tor
         seed = client_seed(cfg.seed, data.client_id)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = build_client_model(
-                cfg.models, index, dataset.input_shape, dataset.num_classes, cfg.feature_dim
-            ).to(device)
+            model = build_client_model(cfg.models, index, dataset.input_shape, dataset.num_classes, cfg.feature_dim).to(
+                device
+            )
         contexts[data.client_id] = ClientContext(
             client_id=data.client_id,
             model=model,

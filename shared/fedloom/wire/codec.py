@@ -102,9 +102,7 @@ def decode(data: bytes, model: type[M], limits: CodecLimits = DEFAULT_LIMITS) ->
         return _unpack_tensor(obj, limits) if obj.keys() == _TENSOR_KEYS else obj
 
     try:
-        body = msgpack.unpackb(
-            data, object_hook=hook, raw=False, strict_map_key=False
-        )
+        body = msgpack.unpackb(data, object_hook=hook, raw=False, strict_map_key=False)
     except WireError:
         raise
     except Exception as exc:  # msgpack raises many types for malformed input

@@ -1,12 +1,14 @@
 """FedKTL: a server-side pre-trained generator turns aggregated prototypes into images that carry
 shared knowledge back to clients (Zhang et al., CVPR'24)."""
 
+from typing import Any
+
 from fedloom.algorithms.base import AlgorithmSpec
 from fedloom.algorithms.fedktl.client import FedKTLClient
 from fedloom.algorithms.fedktl.config import FedKTLConfig
 from fedloom.algorithms.fedktl.server import FedKTLServer
 
-SPEC = AlgorithmSpec(
+SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     name="fedktl",
     config_type=FedKTLConfig,
     make_client=FedKTLClient,

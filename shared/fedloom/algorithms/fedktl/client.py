@@ -67,7 +67,10 @@ class FedKTLClient:
                 loss = loss + cfg.mu * F.mse_loss(proj(ctx.model.base(images[idx])), latents[idx])
             return loss
 
-        groups = [model_group(ctx, cfg.clip_norm), ParamGroup(list(proj.parameters()), ctx.settings.lr, cfg.clip_norm)]
+        groups = [
+            model_group(ctx, cfg.clip_norm),
+            ParamGroup(list(proj.parameters()), ctx.settings.lr, cfg.clip_norm),
+        ]
         loss = train_local(ctx, loss_fn, groups)
         ctx.model.eval()
         z = map_in_batches(ctx.model, ctx.data.train_x.to(ctx.device), ctx.settings.eval_batch_size)

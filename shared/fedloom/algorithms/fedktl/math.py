@@ -49,9 +49,7 @@ def etf_cosines(z: torch.Tensor, etf: torch.Tensor) -> torch.Tensor:
     return F.normalize(z, dim=1) @ etf.T
 
 
-def etf_prototypes(
-    z: torch.Tensor, labels: torch.Tensor, num_classes: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+def etf_prototypes(z: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Client prototypes P^c = normalise(mean over class c of normalise(z)); (present classes, rows)."""
     unit = F.normalize(z, dim=1)
     sums = torch.zeros(num_classes, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, labels, unit)
@@ -65,9 +63,7 @@ def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1).unsqueeze(0) - 2 * a @ b.T).clamp_min(0)
 
 
-def mmd_rbf(
-    x: torch.Tensor, y: torch.Tensor, bandwidths: tuple[float, ...] = (10.0, 15.0, 20.0, 50.0)
-) -> torch.Tensor:
+def mmd_rbf(x: torch.Tensor, y: torch.Tensor, bandwidths: tuple[float, ...] = (10.0, 15.0, 20.0, 50.0)) -> torch.Tensor:
     """Biased MMD^2 with a sum of RBF kernels exp(-||a-b||^2 / (2 a)), diagonals included (paper eq. 7).
 
     `bandwidths` play the role of sigma^2; MMD = mean(K_xx + K_yy - 2 K_xy) for equally sized x, y.

@@ -116,7 +116,7 @@ class FedKTLServer:
                 for module, opt in zip((f, centroids), optimisers, strict=True):
                     nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
                     opt.step()
-                mmd_sum, mse_sum = mmd_sum + float(mmd), mse_sum + float(mse)
+                mmd_sum, mse_sum = mmd_sum + mmd.item(), mse_sum + mse.item()
         self.reset_centroids(state, labels, protos)
         return {"align_mmd": mmd_sum, "align_mse": mse_sum}
 

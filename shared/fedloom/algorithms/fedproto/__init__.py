@@ -1,11 +1,13 @@
 """FedProto: clients regularise features towards averaged class prototypes; inference by nearest one."""
 
+from typing import Any
+
 from fedloom.algorithms.base import AlgorithmSpec
 from fedloom.algorithms.fedproto.client import FedProtoClient
 from fedloom.algorithms.fedproto.config import FedProtoConfig
 from fedloom.algorithms.fedproto.server import FedProtoServer
 
-SPEC = AlgorithmSpec(
+SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     name="fedproto",
     config_type=FedProtoConfig,
     make_client=FedProtoClient,

@@ -26,7 +26,11 @@ def global_table(ctx: ClientContext, payload: GlobalPayload) -> tuple[torch.Tens
 
 
 def prototype_objective(
-    ctx: ClientContext, table: tuple[torch.Tensor, torch.Tensor] | None, lam: float, f: torch.Tensor, y: torch.Tensor
+    ctx: ClientContext,
+    table: tuple[torch.Tensor, torch.Tensor] | None,
+    lam: float,
+    f: torch.Tensor,
+    y: torch.Tensor,
 ) -> torch.Tensor:
     """CE(head(f), y) + lam * regulariser(f, P[y]); plain CE before any prototype exists."""
     loss = F.cross_entropy(ctx.model.head(f), y)

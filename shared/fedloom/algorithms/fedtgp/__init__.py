@@ -1,11 +1,13 @@
 """FedTGP: trainable global prototypes learned on the server with an adaptive-margin contrastive loss."""
 
+from typing import Any
+
 from fedloom.algorithms.base import AlgorithmSpec
 from fedloom.algorithms.fedtgp.client import FedTGPClient
 from fedloom.algorithms.fedtgp.config import FedTGPConfig
 from fedloom.algorithms.fedtgp.server import FedTGPServer
 
-SPEC = AlgorithmSpec(
+SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     name="fedtgp",
     config_type=FedTGPConfig,
     make_client=FedTGPClient,

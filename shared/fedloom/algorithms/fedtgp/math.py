@@ -47,9 +47,7 @@ class PrototypeGenerator(nn.Module):
     def __init__(self, num_classes: int, feature_dim: int) -> None:
         super().__init__()
         self.embedding = nn.Embedding(num_classes, feature_dim)
-        self.mlp = nn.Sequential(
-            nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, feature_dim)
-        )
+        self.mlp = nn.Sequential(nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, feature_dim))
 
     def forward(self, classes: torch.Tensor) -> torch.Tensor:
         return self.mlp(self.embedding(classes))

@@ -17,7 +17,10 @@ class LocalClient(NoBootstrap):
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
         loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx)])
         return ClientUpdate(
-            round=payload.round, client_id=ctx.client_id, num_samples=ctx.data.num_train, values={"loss": loss}
+            round=payload.round,
+            client_id=ctx.client_id,
+            num_samples=ctx.data.num_train,
+            values={"loss": loss},
         )
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:

@@ -1,0 +1,15 @@
+"""Fixtures for the fedloom.data tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from data_helpers import FMNIST_DIR
+
+
+@pytest.fixture
+def needs_fmnist() -> Path:
+    if not (FMNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"Fashion-MNIST IDX files not installed in {FMNIST_DIR} (Debian dataset-fashion-mnist)")
+    return FMNIST_DIR
