@@ -1,0 +1,47 @@
+"""The reference the simulator's overhead is measured against: plain PyTorch, no framework.
+
+Same client models (same seeds), same batches (same per-client generators), same SGD steps with
+cross-entropy, then the forward passes every round needs: over each client's test split and, for
+algorithms that collect prototypes after training (FedTGP, FedKTL), over its train split. No codec,
+no transport, no server step, no metrics.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from fedloom.algorithms.base import ClientContext
+from fedloom.algorithms.training import shuffled_batches
+
+POST_TRAINING_PASS = {"fedtgp", "fedktl"}
+
+
+def bare_round(contexts: dict[int, ClientContext], algorithm: str) -> None:
+    for ctx in contexts.values():
+        model, data = ctx.model, ctx.data
+        optimizer = torch.optim.SGD(model.parameters(), lr=ctx.settings.lr)
+        model.train()
+        for idx in shuffled_batches(data.num_train, ctx.settings.batch_size, ctx.rng):
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(model(data.train_x[idx]), data.train_y[idx]).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            passes = [data.test_x] + ([data.train_x] if algorithm in POST_TRAINING_PASS else [])
+            for x in passes:
+                for start in range(0, len(x), ctx.settings.eval_batch_size):
+                    model(x[start : start + ctx.settings.eval_batch_size])
+
+
+def bare_seconds_per_round(contexts: dict[int, ClientContext], algorithm: str, rounds: int) -> float:
+    """Median wall time of `rounds` bare rounds."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        bare_round(contexts, algorithm)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)

@@ -1,0 +1,112 @@
+"""`make bench-sim`: FedLoom's simulator on FMNIST20 with hcnn8, against HtFLlib's published figures.
+
+Each algorithm runs in its own process (so peak RSS is its own), then, in the same process, the bare
+PyTorch loop of `bare_loop.py` on freshly built identical clients gives the overhead ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fedloom.simulation import SimulationConfig, run_simulation
+from fedloom.simulation.setup import build_contexts, load_dataset
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bare_loop import bare_seconds_per_round  # noqa: E402
+
+ALGORITHMS = ["local", "fedproto", "fedtgp", "fedktl"]
+HTFLLIB = {  # ../shared/reference/htfllib_fmnist.md, 1 thread, 50 rounds
+    "local": {"best_accuracy": 0.9521, "seconds_per_round": 13.6},
+    "fedproto": {"best_accuracy": 0.9504, "seconds_per_round": 12.2},
+    "fedtgp": {"best_accuracy": 0.9541, "seconds_per_round": 18.5},
+}
+
+
+def run_one(algorithm: str, data: Path, rounds: int, threads: int, bare_rounds: int) -> dict[str, Any]:
+    torch.set_num_threads(threads)
+    cfg = SimulationConfig(
+        algorithm=algorithm,
+        dataset=f"pfl:{data}",
+        models="hcnn8",
+        rounds=rounds,
+        local_epochs=1,
+        batch_size=10,
+        lr=0.01,
+        feature_dim=512,
+        seed=0,
+        threads=threads,
+        out=Path("bench/results/runs") / f"sim_fmnist_{algorithm}",
+    )
+    result = run_simulation(cfg, progress=True)
+    seconds = statistics.median(m.seconds for m in result.history)
+    contexts = build_contexts(cfg, load_dataset(cfg), torch.device("cpu"))
+    bare = bare_seconds_per_round(contexts, algorithm, bare_rounds)
+    s = result.summary
+    return {
+        "best_accuracy": s["best_accuracy"],
+        "best_round": s["best_round"],
+        "final_accuracy": s["final_accuracy"],
+        "rounds": s["rounds"],
+        "seconds_per_round": seconds,
+        "bare_seconds_per_round": bare,
+        "overhead_ratio": seconds / bare,
+        "threads": threads,
+        "peak_rss_mb": s["peak_rss_mb"],
+        "htflib": HTFLLIB.get(algorithm),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", type=Path, required=True, help="FMNIST20 folder (partition_fmnist.py)")
+    p.add_argument("--out", type=Path, default=Path("bench/results/sim_fmnist.json"))
+    p.add_argument("--rounds", type=int, default=50)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--bare-rounds", type=int, default=3)
+    p.add_argument("--algorithms", nargs="+", default=ALGORITHMS)
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        json.dump(run_one(args.one, args.data, args.rounds, args.threads, args.bare_rounds), sys.stdout)
+        return 0
+    results = {}
+    for algorithm in args.algorithms:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--data",
+            str(args.data),
+            "--rounds",
+            str(args.rounds),
+            "--threads",
+            str(args.threads),
+            "--bare-rounds",
+            str(args.bare_rounds),
+            "--one",
+            algorithm,
+        ]
+        results[algorithm] = json.loads(
+            subprocess.run(cmd, check=True, capture_output=False, stdout=subprocess.PIPE, text=True).stdout
+        )
+        sys.stderr.write(f"{algorithm}: {results[algorithm]}\n")
+    report = {
+        "benchmark": "FMNIST20, hcnn8, E=1, B=10, lr=0.01, K=512",
+        "cpu_threads": args.threads,
+        "torch": torch.__version__,
+        "algorithms": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
