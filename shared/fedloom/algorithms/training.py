@@ -63,6 +63,8 @@ def train_local(ctx: ClientContext, loss_fn: LossFn, groups: Sequence[ParamGroup
                 group.step()
             total += loss.detach()
             steps += 1
+    for group in groups:
+        group.zero_grad()  # gradients are not kept between rounds: frees a model's worth of memory
     return float(total) / max(steps, 1)
 
 

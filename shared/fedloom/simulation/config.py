@@ -20,6 +20,9 @@ class SimulationConfig(BaseModel):
     algorithm: str
     options: dict[str, Any] = Field(default_factory=dict, description="algorithm-specific options")
     dataset: str = "synthetic"
+    dataset_options: dict[str, Any] = Field(
+        default_factory=dict, description="extra data set settings, e.g. samples / num_classes / image_shape"
+    )
     data_dir: Path | None = None
     partition: str = "dir:0.1"
     clients: int = Field(20, ge=1)

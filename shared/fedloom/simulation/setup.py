@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -11,8 +10,7 @@ from fedloom.algorithms.base import AlgorithmSpec, ClientContext, ServerEnv
 from fedloom.data import DatasetSpec, load_federated_dataset
 from fedloom.data.types import FederatedDataset
 from fedloom.errors import ConfigError
-from fedloom.generation.protocol import ImageGenerator
-from fedloom.generation.tiny import TinyGenerator
+from fedloom.generation.backends import load_generator
 from fedloom.models import build_client_model
 from fedloom.simulation.config import SimulationConfig
 
@@ -33,6 +31,7 @@ def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
         "seed": cfg.seed,
         "data_dir": cfg.data_dir,
         "batch_size": cfg.batch_size,
+        **cfg.dataset_options,
     }
     if "clients" in cfg.model_fields_set:
         fields["num_clients"] = cfg.clients
@@ -67,22 +66,10 @@ def build_contexts(cfg: SimulationConfig, dataset: FederatedDataset, device: tor
     return contexts
 
 
-def build_generator(cfg: SimulationConfig, device: torch.device) -> ImageGenerator:
-    """FedKTL's image generator: the tiny built-in one, or a StyleGAN3 network from a path."""
-    if cfg.generator == "tiny":
-        return TinyGenerator(seed=cfg.seed).to(device)
-    path = Path(cfg.generator)
-    if not path.exists():
-        raise ConfigError(f"generator {cfg.generator!r} is neither 'tiny' nor an existing path")
-    from fedloom.generation.stylegan3 import StyleGAN3Generator
-
-    return StyleGAN3Generator.from_path(path, device=device)
-
-
 def build_env(
     cfg: SimulationConfig, spec: AlgorithmSpec[Any], dataset: FederatedDataset, device: torch.device
 ) -> ServerEnv:
-    generator = build_generator(cfg, device) if spec.needs_generator else None
+    generator = load_generator(cfg.generator, device) if spec.needs_generator else None
     return ServerEnv(
         num_classes=dataset.num_classes,
         feature_dim=cfg.feature_dim,
