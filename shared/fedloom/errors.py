@@ -15,3 +15,7 @@ class DataError(FedLoomError, ValueError):
 
 class WireError(FedLoomError, ValueError):
     """Bytes that are not a valid FedLoom message, or a message over the protocol's limits."""
+
+
+class ArtifactNotFound(FedLoomError):
+    """An artefact key with no object behind it (never uploaded, or deleted)."""

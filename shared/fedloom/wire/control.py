@@ -1,0 +1,116 @@
+"""Control-plane messages (JSON over REST): enrolment, federations, tasks, metrics.
+
+Tensors never travel in these; they go in `fedloom.wire.messages` over msgpack.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RoundPhase = Literal["open", "collecting", "aggregating", "generating", "published", "failed"]
+FederationStatus = Literal["created", "running", "finished", "failed"]
+
+
+class ControlModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EnrollmentTokenRequest(ControlModel):
+    ttl_seconds: int = Field(3600, ge=1, le=30 * 24 * 3600)
+    note: str = Field("", max_length=200)
+
+
+class EnrollmentToken(ControlModel):
+    token: str
+    expires_at: float
+
+
+class EnrollRequest(ControlModel):
+    enrollment_token: str = Field(min_length=1, max_length=200)
+    name: str = Field("", max_length=100)
+    architecture: str = Field("", max_length=100)
+
+
+class Enrollment(ControlModel):
+    """Returned once: the API token is stored only as a hash."""
+
+    client_id: int
+    api_token: str
+
+
+class ClientInfo(ControlModel):
+    client_id: int
+    name: str
+    architecture: str
+    enrolled_at: float
+    last_seen: float | None = None
+    rounds_joined: int = 0
+    last_accuracy: float | None = None
+    bytes_sent: int = 0
+
+
+class TrainingConfig(ControlModel):
+    local_epochs: int = Field(1, ge=1)
+    batch_size: int = Field(10, ge=1)
+    lr: float = Field(0.01, gt=0)
+
+
+class FederationConfig(ControlModel):
+    """What an admin posts to create a federation."""
+
+    algorithm: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    num_classes: int = Field(ge=2, le=100_000)
+    feature_dim: int = Field(512, ge=1, le=65_536)
+    input_shape: tuple[int, int, int] = (1, 28, 28)
+    rounds: int = Field(ge=1, le=100_000)
+    min_clients: int = Field(1, ge=1)
+    quorum_fraction: float = Field(1.0, gt=0, le=1)
+    round_deadline_seconds: float = Field(600.0, gt=0)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    seed: int = Field(0, ge=0)
+    generator: str = Field("builtin", description="'builtin', 'tiny' or 'remote' (the generator service)")
+
+
+class Federation(ControlModel):
+    federation_id: str
+
+
+class RoundSummary(ControlModel):
+    round: int
+    phase: RoundPhase
+    clients: list[int] = Field(default_factory=list)
+    uploads: int = 0
+    upload_bytes: int = 0
+    download_bytes: int = 0
+    accuracy: float | None = None
+    accuracy_std: float | None = None
+    phase_seconds: dict[str, float] = Field(default_factory=dict)
+    server: dict[str, float] = Field(default_factory=dict)
+
+
+class FederationState(ControlModel):
+    federation_id: str
+    status: FederationStatus
+    config: FederationConfig
+    current_round: int
+    clients: list[int]
+    rounds: list[RoundSummary]
+
+
+class Task(ControlModel):
+    """What a client agent is told to do next."""
+
+    federation_id: str
+    round: int
+    kind: Literal["fit", "evaluate"]
+    config: FederationConfig
+
+
+class MetricsReport(ControlModel):
+    correct: int = Field(ge=0)
+    total: int = Field(ge=0)
+    loss: float = 0.0
+    train_seconds: float = Field(0.0, ge=0)

@@ -1,0 +1,107 @@
+"""Real servers for tests: a private redis-server and a moto S3 server, each on a free loopback port.
+
+    proc, url = start_redis()          # redis://127.0.0.1:PORT/0, no persistence
+    proc, endpoint = start_s3()        # http://127.0.0.1:PORT (moto; any access/secret key works)
+    stop(proc)                         # terminate, then kill if it lingers
+
+Both wait until the server answers and raise `RuntimeError` (with the server's log) if it does not.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+STARTUP_SECONDS = 15.0
+S3_ACCESS_KEY = "testing"
+S3_SECRET_KEY = "testing"
+S3_REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """Stop a server started here (no-op if it already exited)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+def start_redis(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server on 127.0.0.1 (a free port unless given) without persistence; returns (proc, url)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not on PATH")
+    for attempt in range(3):  # a free port can be taken by someone else before redis binds it
+        chosen = port or free_port()
+        args = [binary, "--port", str(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args += ["--dir", tempfile.gettempdir(), "--loglevel", "warning"]
+        try:
+            proc = _spawn(args, "redis", functools.partial(_redis_answers, chosen))
+        except RuntimeError:
+            if port is not None or attempt == 2:
+                raise
+            continue
+        return proc, f"redis://127.0.0.1:{chosen}/0"
+    raise AssertionError("unreachable")
+
+
+def start_s3() -> tuple[subprocess.Popen[bytes], str]:
+    """A moto S3 server on a free loopback port; returns (proc, "http://127.0.0.1:PORT")."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return _spawn(args, "moto", lambda: _http_answers(endpoint)), endpoint
+
+
+def _spawn(args: list[str], name: str, ready: Callable[[], bool]) -> subprocess.Popen[bytes]:
+    log = tempfile.NamedTemporaryFile(prefix=f"fedloom-{name}-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    atexit.register(stop, proc)  # in case a fixture's teardown never runs
+    log.close()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if ready():
+            Path(log.name).unlink()  # the server keeps writing to the open file; nothing is left behind
+            return proc
+        time.sleep(0.05)
+    stop(proc)
+    output = Path(log.name).read_text(errors="replace")[-2000:]
+    Path(log.name).unlink()
+    raise RuntimeError(f"{name} did not start ({' '.join(args)}):\n{output}")
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _http_answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + "/", timeout=0.5) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
