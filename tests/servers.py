@@ -10,6 +10,7 @@ Both wait until the server answers and raise `RuntimeError` (with the server's l
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import shutil
 import socket
@@ -18,7 +19,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 STARTUP_SECONDS = 15.0
@@ -105,3 +107,27 @@ def _http_answers(endpoint: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def serving(app: Any, startup_seconds: float = 30.0) -> Iterator[str]:
+    """Serve an ASGI app with a real uvicorn server in a background thread; yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_seconds
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"app on port {port} did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

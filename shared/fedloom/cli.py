@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fedloom.commands.aggregator import add_aggregator
 from fedloom.commands.generator import add_generator
 from fedloom.commands.simulate import add_simulate
 from fedloom.errors import FedLoomError
 
-COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_generator]
+COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_generator, add_aggregator]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -94,11 +94,17 @@ class ServerAlgorithm(Protocol[State]):
 
 @dataclass(frozen=True)
 class AlgorithmSpec(Generic[State]):
-    """Both halves of one algorithm plus its config type, as the registry hands them out."""
+    """Both halves of one algorithm plus its config type, as the registry hands them out.
+
+    `check_update(update, num_classes, feature_dim)` raises WireError for an upload the server half
+    could not use, so services refuse it at the door (4xx) instead of failing the round.
+    """
 
     name: str
     config_type: type[AlgorithmConfig]
+
     make_client: Callable[[Any], ClientAlgorithm]
     make_server: Callable[[Any], ServerAlgorithm[Any]]
     needs_generator: bool = False
+    check_update: Callable[[ClientUpdate, int, int], None] = lambda update, classes, dim: None
     description: str = ""

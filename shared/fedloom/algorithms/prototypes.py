@@ -52,3 +52,18 @@ def dense(classes: torch.Tensor, prototypes: torch.Tensor, num_classes: int) -> 
     table[classes] = prototypes
     mask[classes] = True
     return table, mask
+
+
+def check_feature_prototypes(update: ClientUpdate, num_classes: int, feature_dim: int) -> None:
+    """An upload of class prototypes in feature space: [n, K] (FedProto, FedTGP)."""
+    unpack(update.tensors, num_classes, feature_dim)
+
+
+def check_etf_prototypes(update: ClientUpdate, num_classes: int, feature_dim: int) -> None:
+    """An upload of class prototypes in ETF space: [n, C] (FedKTL)."""
+    unpack(update.tensors, num_classes, num_classes)
+
+
+def check_no_tensors(update: ClientUpdate, num_classes: int, feature_dim: int) -> None:
+    if update.tensors:
+        raise WireError("this algorithm uploads no tensors")

@@ -6,11 +6,13 @@ from fedloom.algorithms.base import AlgorithmSpec
 from fedloom.algorithms.fedtgp.client import FedTGPClient
 from fedloom.algorithms.fedtgp.config import FedTGPConfig
 from fedloom.algorithms.fedtgp.server import FedTGPServer
+from fedloom.algorithms.prototypes import check_feature_prototypes
 
 SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     name="fedtgp",
     config_type=FedTGPConfig,
     make_client=FedTGPClient,
+    check_update=check_feature_prototypes,
     make_server=FedTGPServer,
     description="trainable global prototypes (Zhang et al., AAAI'24)",
 )

@@ -1,0 +1,1 @@
+"""FedLoom's network services (aggregator, generator): FastAPI apps over the shared `fedloom` logic."""

@@ -1,0 +1,1 @@
+"""The aggregator service: enrolment, federations, round coordination, package distribution."""

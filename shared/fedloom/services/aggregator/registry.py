@@ -1,0 +1,71 @@
+"""Client registry: one-time enrolment tokens, clients and their hashed API tokens, in the StateStore."""
+
+from __future__ import annotations
+
+import time
+
+from fedloom.services.aggregator.errors import NotFound, Unauthorized
+from fedloom.services.aggregator.security import new_token, token_digest
+from fedloom.stores.protocol import StateStore
+from fedloom.wire.control import ClientInfo, Enrollment, EnrollmentToken, EnrollRequest
+from fedloom.wire.routes import key
+
+CLIENTS = key("clients")  # hash: client id -> ClientInfo JSON
+TOKENS = key("client-tokens")  # hash: token digest -> client id
+NEXT_ID = key("client-next-id")
+
+
+class ClientRegistry:
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    def create_enrollment_token(self, ttl_seconds: int) -> EnrollmentToken:
+        token = new_token("enrol")
+        self.store.set(key("enrollment", token_digest(token)), b"1", ttl_seconds=ttl_seconds)
+        return EnrollmentToken(token=token, expires_at=time.time() + ttl_seconds)
+
+    def enroll(self, request: EnrollRequest) -> Enrollment:
+        """Exchange a valid, unused, unexpired enrolment token for a client id and an API token."""
+        if self.store.take(key("enrollment", token_digest(request.enrollment_token))) is None:
+            raise Unauthorized("enrolment token is unknown, expired or already used")
+        client_id = self.store.incr(NEXT_ID) - 1
+        api_token = new_token("client")
+        info = ClientInfo(
+            client_id=client_id, name=request.name, architecture=request.architecture, enrolled_at=time.time()
+        )
+        self.save(info)
+        self.store.hset(TOKENS, {token_digest(api_token): str(client_id).encode()})
+        return Enrollment(client_id=client_id, api_token=api_token)
+
+    def authenticate(self, api_token: str) -> int:
+        raw = self.store.hget(TOKENS, token_digest(api_token))
+        if raw is None:
+            raise Unauthorized("unknown or revoked client token")
+        return int(raw)
+
+    def save(self, info: ClientInfo) -> None:
+        self.store.hset(CLIENTS, {str(info.client_id): info.model_dump_json().encode()})
+
+    def get(self, client_id: int) -> ClientInfo:
+        raw = self.store.hget(CLIENTS, str(client_id))
+        if raw is None:
+            raise NotFound(f"client {client_id} does not exist")
+        return ClientInfo.model_validate_json(raw)
+
+    def clients(self) -> list[ClientInfo]:
+        rows = [ClientInfo.model_validate_json(v) for v in self.store.hgetall(CLIENTS).values()]
+        return sorted(rows, key=lambda c: c.client_id)
+
+    def remove(self, client_id: int) -> None:
+        """Delete a client and revoke its token at once."""
+        self.get(client_id)
+        for digest, owner in self.store.hgetall(TOKENS).items():
+            if int(owner) == client_id:
+                self.store.hdel(TOKENS, digest)
+        self.store.hdel(CLIENTS, str(client_id))
+
+    def touch(self, client_id: int, **changes: object) -> None:
+        """Record activity (last seen, counters) on a client's record."""
+        info = self.get(client_id)
+        updated = info.model_copy(update={"last_seen": time.time(), **changes})
+        self.save(updated)

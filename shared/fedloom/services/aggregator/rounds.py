@@ -1,0 +1,73 @@
+"""Round records in the StateStore: phase, selected clients, deadline, uploads, metrics, timings.
+
+Keys per federation f and round r:
+  fed:f:round:r           hash  phase, clients (JSON), deadline, phase timestamps
+  fed:f:round:r:uploaded  hash  client id -> "1" (first upload wins: idempotency)
+  fed:f:round:r:metrics   hash  client id -> MetricsReport JSON
+  fed:f:round:r:events    list  wake-ups for whoever waits on metrics
+  fed:f:uploads           stream accepted uploads for the round worker
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fedloom.stores.protocol import StateStore
+from fedloom.wire.control import MetricsReport, RoundPhase
+from fedloom.wire.routes import UPLOAD_STREAM, key
+
+
+def round_key(fid: str, round_: int, *suffix: str) -> str:
+    return key("fed", fid, "round", round_, *suffix)
+
+
+def upload_stream(fid: str) -> str:
+    return key("fed", fid, UPLOAD_STREAM)
+
+
+class RoundBook:
+    """Reads and writes round records; no logic beyond keeping them consistent."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    def open(self, fid: str, round_: int, phase: RoundPhase, clients: list[int], deadline: float) -> None:
+        self.store.hset(
+            round_key(fid, round_),
+            {
+                "phase": phase.encode(),
+                "clients": json.dumps(clients).encode(),
+                "deadline": str(deadline).encode(),
+                f"t_{phase}": str(time.time()).encode(),
+            },
+        )
+
+    def set_phase(self, fid: str, round_: int, phase: RoundPhase) -> None:
+        self.store.hset(round_key(fid, round_), {"phase": phase.encode(), f"t_{phase}": str(time.time()).encode()})
+
+    def record(self, fid: str, round_: int) -> dict[str, bytes]:
+        return self.store.hgetall(round_key(fid, round_))
+
+    def phase(self, fid: str, round_: int) -> str | None:
+        raw = self.store.hget(round_key(fid, round_), "phase")
+        return raw.decode() if raw else None
+
+    def selected(self, fid: str, round_: int) -> list[int]:
+        raw = self.store.hget(round_key(fid, round_), "clients")
+        return list(json.loads(raw)) if raw else []
+
+    def mark_uploaded(self, fid: str, round_: int, client_id: int) -> bool:
+        """True for the first upload of this client in this round, False for a repeat."""
+        return self.store.hsetnx(round_key(fid, round_, "uploaded"), str(client_id), b"1")
+
+    def save_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> None:
+        self.store.hset(round_key(fid, round_, "metrics"), {str(client_id): report.model_dump_json().encode()})
+        self.store.rpush(round_key(fid, round_, "events"), str(client_id).encode())
+
+    def metrics(self, fid: str, round_: int) -> dict[int, MetricsReport]:
+        rows = self.store.hgetall(round_key(fid, round_, "metrics"))
+        return {int(cid): MetricsReport.model_validate_json(raw) for cid, raw in rows.items()}
+
+    def wait_metrics_event(self, fid: str, round_: int, timeout: float) -> None:
+        self.store.blpop(round_key(fid, round_, "events"), timeout_seconds=max(timeout, 0.0))

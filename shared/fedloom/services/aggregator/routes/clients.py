@@ -1,0 +1,80 @@
+"""Client routes: enrolment (enrolment token), then everything else with the client's API token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from fedloom.services.aggregator.deps import (
+    ClientIdDep,
+    CoordinatorDep,
+    MetricsDep,
+    MsgpackBody,
+    PackagesDep,
+    RegistryDep,
+    SettingsDep,
+)
+from fedloom.wire import routes
+from fedloom.wire.control import Enrollment, EnrollRequest, MetricsReport, Task
+
+router = APIRouter(tags=["clients"])
+
+
+def msgpack(data: bytes) -> Response:
+    return Response(content=data, media_type=routes.MSGPACK)
+
+
+@router.post(routes.CLIENTS, status_code=201)
+def enroll(body: EnrollRequest, registry: RegistryDep) -> Enrollment:
+    return registry.enroll(body)
+
+
+@router.get(routes.NEXT_TASK, response_model=Task, responses={204: {"description": "no task within `wait`"}})
+async def next_task(
+    client_id: ClientIdDep, coordinator: CoordinatorDep, settings: SettingsDep, wait: float = Query(0.0, ge=0)
+) -> Task | Response:
+    task = await run_in_threadpool(coordinator.next_task, client_id, min(wait, settings.max_poll_seconds))
+    return task if task is not None else Response(status_code=204)
+
+
+@router.get(routes.BOOTSTRAP, response_class=Response)
+def bootstrap(federation_id: str, client_id: ClientIdDep, packages: PackagesDep) -> Response:
+    return msgpack(packages.bootstrap(federation_id, client_id))
+
+
+@router.get(routes.ROUND_PACKAGE, response_class=Response)
+def package(federation_id: str, round: int, client_id: ClientIdDep, packages: PackagesDep) -> Response:
+    return msgpack(packages.package(federation_id, round, client_id))
+
+
+@router.put(routes.ROUND_UPDATE)
+def upload(
+    federation_id: str,
+    round: int,
+    client_id: ClientIdDep,
+    body: MsgpackBody,
+    coordinator: CoordinatorDep,
+    registry: RegistryDep,
+    metrics: MetricsDep,
+) -> dict[str, bool]:
+    accepted = coordinator.accept_upload(federation_id, round, client_id, body)
+    if accepted:
+        metrics.inc("uploads")
+        metrics.inc("upload_bytes", len(body))
+        info = registry.get(client_id)
+        registry.touch(client_id, rounds_joined=info.rounds_joined + 1, bytes_sent=info.bytes_sent + len(body))
+    return {"accepted": True, "duplicate": not accepted}
+
+
+@router.post(routes.ROUND_METRICS, status_code=204)
+def report_metrics(
+    federation_id: str,
+    round: int,
+    body: MetricsReport,
+    client_id: ClientIdDep,
+    coordinator: CoordinatorDep,
+    registry: RegistryDep,
+) -> Response:
+    coordinator.accept_metrics(federation_id, round, client_id, body)
+    registry.touch(client_id, last_accuracy=body.correct / body.total if body.total else None)
+    return Response(status_code=204)

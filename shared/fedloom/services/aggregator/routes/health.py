@@ -1,0 +1,27 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from fedloom.services.aggregator.deps import MetricsDep
+from fedloom.wire import routes
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(routes.HEALTHZ)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(routes.READYZ)
+def readyz(request: Request) -> JSONResponse:
+    checks = {"state_store": request.app.state.store.ping(), "artifact_store": request.app.state.artifacts.ping()}
+    return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
+
+
+@router.get(routes.PROMETHEUS, response_class=PlainTextResponse)
+def prometheus(metrics: MetricsDep) -> str:
+    return metrics.render()
