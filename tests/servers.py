@@ -20,8 +20,8 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 STARTUP_SECONDS = 15.0
 S3_ACCESS_KEY = "testing"

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import serving
 
 from fedloom.services.aggregator.app import create_app
 from fedloom.services.aggregator.settings import AggregatorSettings
+from servers import serving
 
 ADMIN = "admin-token-for-tests-0123456789"
 
