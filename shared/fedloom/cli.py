@@ -8,12 +8,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fedloom.commands.agent import add_agent
 from fedloom.commands.aggregator import add_aggregator
+from fedloom.commands.demo import add_demo
 from fedloom.commands.generator import add_generator
 from fedloom.commands.simulate import add_simulate
 from fedloom.errors import FedLoomError
 
-COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_generator, add_aggregator]
+COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_generator, add_aggregator, add_agent, add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,7 @@ def run_aggregator(args: argparse.Namespace) -> int:
     from fedloom.services.aggregator.settings import AggregatorSettings
 
     try:
-        settings = AggregatorSettings()  # type: ignore[call-arg]
+        settings = AggregatorSettings()
     except ValidationError as exc:
         raise ConfigError(f"aggregator settings: {exc.errors(include_url=False)} (set FEDLOOM_ADMIN_TOKEN)") from exc
     serve(args.host, args.port, settings, args.certfile, args.keyfile)

@@ -28,6 +28,10 @@ def add_generator(sub: Any) -> None:
     convert.add_argument("path", type=Path)
     convert.add_argument("out_dir", type=Path)
     convert.set_defaults(handler=run_convert)
+    serve = verbs.add_parser("serve", help="serve the generator REST API (settings: FEDLOOM_* variables)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8081)
+    serve.set_defaults(handler=run_serve)
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -61,4 +65,11 @@ def run_convert(args: argparse.Namespace) -> int:
 
     convert_pickle(args.path, args.out_dir)
     sys.stderr.write(f"wrote {args.out_dir}/G_ema.safetensors and init_kwargs.json\n")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from fedloom.services.generator import serve
+
+    serve(args.host, args.port)
     return 0

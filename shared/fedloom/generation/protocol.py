@@ -11,7 +11,10 @@ import torch
 class ImageGenerator(Protocol):
     """A pre-trained generator seen through its latent space.
 
-    `sample_latents(n, rng)` draws n latents w ~ the generator's prior, shape [n, w_dim].
+    `sample_latents(n, rng)` draws n latents w ~ the generator's prior, shape [n, w_dim]: it is
+    `map_latents(torch.randn(n, z_dim, generator=rng, device=rng.device))`.
+    `map_latents(z)` maps given z [n, z_dim] (any device) to w [n, w_dim], so a caller that samples z
+    with its own seeded RNG (e.g. across a network) gets exactly the w that `sample_latents` would.
     `synthesize(w)` turns [n, w_dim] latents into RGB images [n, 3, resolution, resolution] in [0, 1].
     Both return tensors on the generator's own device; `synthesize` accepts w on any device.
     """
@@ -22,5 +25,7 @@ class ImageGenerator(Protocol):
     resolution: int
 
     def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor: ...
+
+    def map_latents(self, z: torch.Tensor) -> torch.Tensor: ...
 
     def synthesize(self, w: torch.Tensor) -> torch.Tensor: ...

@@ -35,8 +35,14 @@ class TinyGenerator(nn.Module):
 
     @torch.no_grad()
     def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
-        z = torch.randn(n, self.z_dim, generator=rng, device=rng.device)
-        return self.mapping(z.to(self.stem.weight.device))
+        return self.map_latents(torch.randn(n, self.z_dim, generator=rng, device=rng.device))
+
+    @torch.no_grad()
+    def map_latents(self, z: torch.Tensor) -> torch.Tensor:
+        """z [n, z_dim] (any device) -> w [n, w_dim] on this generator's device."""
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must have shape [n, {self.z_dim}], got {list(z.shape)}")
+        return self.mapping(z.to(self.stem.weight.device, torch.float32))
 
     @torch.no_grad()
     def synthesize(self, w: torch.Tensor) -> torch.Tensor:

@@ -80,8 +80,15 @@ class StyleGAN3Generator:
     @torch.no_grad()
     def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
         """z ~ N(0, I) drawn from `rng` (on rng's device), mapped to w [n, w_dim] on the network's device."""
-        z = torch.randn(n, self.z_dim, generator=rng, device=rng.device).to(self.device)
-        ws = self.network.mapping(z, self.labels(n), self.truncation_psi, self.truncation_cutoff)
+        return self.map_latents(torch.randn(n, self.z_dim, generator=rng, device=rng.device))
+
+    @torch.no_grad()
+    def map_latents(self, z: torch.Tensor) -> torch.Tensor:
+        """z [n, z_dim] (any device) -> w [n, w_dim] on the network's device (truncation and label applied)."""
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must have shape [n, {self.z_dim}], got {list(z.shape)}")
+        z = z.to(self.device, torch.float32)
+        ws = self.network.mapping(z, self.labels(z.shape[0]), self.truncation_psi, self.truncation_cutoff)
         return ws[:, 0]
 
     @torch.no_grad()

@@ -46,7 +46,13 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
     )
     app.state.metrics = Metrics()
     app.state.registry = ClientRegistry(app.state.store)
-    app.state.coordinator = Coordinator(app.state.store, app.state.artifacts, app.state.registry)
+    app.state.coordinator = Coordinator(
+        app.state.store,
+        app.state.artifacts,
+        app.state.registry,
+        generator_url=settings.generator_url,
+        generation_jobs=settings.redis_url is not None,
+    )
 
 
 def create_app(settings: AggregatorSettings) -> FastAPI:

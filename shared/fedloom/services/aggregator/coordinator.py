@@ -17,6 +17,7 @@ from fedloom.federation.loop import RoundMetrics, run_federation
 from fedloom.generation.backends import load_generator
 from fedloom.generation.protocol import ImageGenerator
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
+from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
 from fedloom.services.aggregator.transport import ServiceTransport, bootstrap_key, client_queue, package_key
@@ -31,11 +32,17 @@ FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", 
 
 class Coordinator:
     def __init__(
-        self, store: StateStore, artifacts: ArtifactStore, registry: ClientRegistry, remote_generator: Any = None
+        self,
+        store: StateStore,
+        artifacts: ArtifactStore,
+        registry: ClientRegistry,
+        generator_url: str | None = None,
+        generation_jobs: bool = False,
     ) -> None:
+        """`generation_jobs`: send image generation through the Redis stream (store shared with the generator)."""
         self.store, self.artifacts, self.registry = store, artifacts, registry
         self.book = RoundBook(store)
-        self.remote_generator = remote_generator
+        self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
 
     # -- records ---------------------------------------------------------------------------------
@@ -88,13 +95,14 @@ class Coordinator:
         thread.start()
         return self.state(fid)
 
-    def generator_for(self, config: FederationConfig) -> ImageGenerator:
-        if config.generator == "remote":
-            if self.remote_generator is None:
-                raise FedLoomError("generator 'remote' needs FEDLOOM_GENERATOR_URL")
-            generator: ImageGenerator = self.remote_generator
-            return generator
-        return load_generator(config.generator)
+    def generator_for(self, fid: str, config: FederationConfig) -> ImageGenerator:
+        """'remote' = the generator service; anything else is loaded in this process (builtin, tiny, path)."""
+        if config.generator != "remote":
+            return load_generator(config.generator)
+        if self.generator_url is None:
+            raise FedLoomError("generator 'remote' needs FEDLOOM_GENERATOR_URL")
+        queue = GeneratorQueue(self.store, self.artifacts, fid) if self.generation_jobs else None
+        return RemoteGenerator(self.generator_url, queue=queue)
 
     def run(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
         """The round loop of one federation (runs in its own thread)."""
@@ -109,7 +117,7 @@ class Coordinator:
                 seed=config.seed,
                 device=torch.device("cpu"),
                 input_shape=config.input_shape,
-                generator=self.generator_for(config) if spec.needs_generator else None,
+                generator=self.generator_for(fid, config) if spec.needs_generator else None,
             )
             server = spec.make_server(algorithm_config)
             transport = ServiceTransport(fid, config, self.store, self.artifacts)
@@ -201,7 +209,8 @@ class Packages:
         self.coordinator = coordinator
 
     def member_check(self, fid: str, client_id: int) -> None:
-        if client_id not in self.coordinator.load(fid)["clients"]:
+        """Clients read only their own federations' packages; the operator (id -1) reads all."""
+        if client_id != -1 and client_id not in self.coordinator.load(fid)["clients"]:
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
 
     def bootstrap(self, fid: str, client_id: int) -> bytes:

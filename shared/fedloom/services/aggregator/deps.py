@@ -61,7 +61,16 @@ def current_client(registry: RegistryDep, token: Annotated[str, Depends(bearer)]
     return registry.authenticate(token)
 
 
+ADMIN = -1  # the principal id of the operator token
+
+
+def client_or_admin(settings: SettingsDep, registry: RegistryDep, token: Annotated[str, Depends(bearer)]) -> int:
+    """A client's id, or ADMIN for the operator token (operators may read every package)."""
+    return ADMIN if same_secret(token, settings.admin_token) else registry.authenticate(token)
+
+
 ClientIdDep = Annotated[int, Depends(current_client)]
+ReaderDep = Annotated[int, Depends(client_or_admin)]
 AdminDep = Depends(require_admin)
 
 

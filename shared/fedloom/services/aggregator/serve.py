@@ -17,7 +17,7 @@ def serve(
     certfile: Path | None = None,
     keyfile: Path | None = None,
 ) -> None:
-    app = create_app(settings or AggregatorSettings())  # type: ignore[call-arg]  # values come from the env
+    app = create_app(settings or AggregatorSettings())  # values come from the FEDLOOM_* environment
     uvicorn.run(
         app,
         host=host,

@@ -58,7 +58,7 @@ class ServiceTransport:
         return len(data)
 
     def dispatch(self, kind: str, round_: int, client_ids: Sequence[int]) -> None:
-        task = Task(federation_id=self.fid, round=round_, kind=kind, config=self.config)  # type: ignore[arg-type]
+        task = Task(federation_id=self.fid, round=round_, kind=kind, config=self.config)
         body = task.model_dump_json().encode()
         for cid in client_ids:
             self.store.rpush(client_queue(cid), body)

@@ -11,6 +11,7 @@ from fedloom.services.aggregator.deps import (
     MetricsDep,
     MsgpackBody,
     PackagesDep,
+    ReaderDep,
     RegistryDep,
     SettingsDep,
 )
@@ -38,12 +39,12 @@ async def next_task(
 
 
 @router.get(routes.BOOTSTRAP, response_class=Response)
-def bootstrap(federation_id: str, client_id: ClientIdDep, packages: PackagesDep) -> Response:
+def bootstrap(federation_id: str, client_id: ReaderDep, packages: PackagesDep) -> Response:
     return msgpack(packages.bootstrap(federation_id, client_id))
 
 
 @router.get(routes.ROUND_PACKAGE, response_class=Response)
-def package(federation_id: str, round: int, client_id: ClientIdDep, packages: PackagesDep) -> Response:
+def package(federation_id: str, round: int, client_id: ReaderDep, packages: PackagesDep) -> Response:
     return msgpack(packages.package(federation_id, round, client_id))
 
 
