@@ -17,7 +17,7 @@ import torch
 
 from fedloom.algorithms.base import ServerAlgorithm
 from fedloom.federation.transport import Transport
-from fedloom.wire import EvalReport
+from fedloom.wire import EvalReport, GlobalPayload
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,14 @@ class RoundMetrics:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class FederationOutcome:
+    """Every round's metrics plus the last package the server published (its final global state)."""
+
+    history: list[RoundMetrics]
+    final_payload: GlobalPayload
 
 
 def sample_clients(client_ids: Sequence[int], join_ratio: float, rng: torch.Generator) -> list[int]:
@@ -61,8 +69,8 @@ def run_federation(
     join_ratio: float,
     rng: torch.Generator,
     on_round: Callable[[RoundMetrics], None] = lambda _: None,
-) -> list[RoundMetrics]:
-    """Run `rounds` rounds and return their metrics; `on_round` sees each as soon as it is done."""
+) -> FederationOutcome:
+    """Run `rounds` rounds; `on_round` sees each round's metrics as soon as it is done."""
     history = []
     bootstrap, payload = server.bootstrap(state), server.broadcast(state)
     for round_ in range(rounds):
@@ -87,4 +95,4 @@ def run_federation(
         )
         history.append(metrics)
         on_round(metrics)
-    return history
+    return FederationOutcome(history=history, final_payload=payload)

@@ -7,7 +7,6 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,12 +17,14 @@ from fedloom.federation import InProcessTransport, RoundMetrics, run_federation
 from fedloom.simulation.config import SimulationConfig
 from fedloom.simulation.plots import plot_accuracy
 from fedloom.simulation.setup import build_contexts, build_env, load_dataset, resolve_device
+from fedloom.wire import GlobalPayload
 
 
 @dataclass(frozen=True)
 class SimulationResult:
     history: list[RoundMetrics]
     summary: dict[str, Any]
+    final_payload: GlobalPayload
 
 
 def peak_rss_mb() -> float:
@@ -45,30 +46,50 @@ def summarise(cfg: SimulationConfig, history: list[RoundMetrics], setup_seconds:
     }
 
 
-class MetricsLog:
-    """Appends one JSON line per round and flushes it, so a crash loses nothing already finished."""
+class RoundReporter:
+    """Per round: a progress bar update and one flushed JSON line, so a crash loses no finished round."""
 
-    def __init__(self, out: Path | None) -> None:
+    def __init__(self, cfg: SimulationConfig, progress: bool) -> None:
         self.file = None
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            self.file = (out / "metrics.jsonl").open("w")
+        if cfg.out is not None:
+            cfg.out.mkdir(parents=True, exist_ok=True)
+            self.file = (cfg.out / "metrics.jsonl").open("w")
+        self.bar = tqdm(total=cfg.rounds, desc=cfg.algorithm, unit="round", disable=not progress, file=sys.stderr)
 
-    def write(self, metrics: RoundMetrics) -> None:
+    def __call__(self, metrics: RoundMetrics) -> None:
         if self.file is not None:
             self.file.write(json.dumps(metrics.as_dict()) + "\n")
             self.file.flush()
+        self.bar.set_postfix(
+            acc=f"{metrics.accuracy:.4f}", loss=f"{metrics.train_loss:.3f}", s=f"{metrics.seconds:.1f}"
+        )
+        self.bar.update()
 
-    def close(self) -> None:
+    def __enter__(self) -> RoundReporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
         if self.file is not None:
             self.file.close()
 
 
 def run_simulation(cfg: SimulationConfig, progress: bool = True) -> SimulationResult:
-    """Build the federation described by `cfg`, run it, write outputs under `cfg.out` (if set)."""
-    started = time.perf_counter()
+    """Build the federation described by `cfg`, run it, write outputs under `cfg.out` (if set).
+
+    `cfg.threads` sets torch's CPU threads for the run only; the caller's setting is restored after.
+    """
+    previous = torch.get_num_threads()
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
+    try:
+        return simulate(cfg, progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def simulate(cfg: SimulationConfig, progress: bool) -> SimulationResult:
+    started = time.perf_counter()
     spec = get_algorithm(cfg.algorithm)
     algorithm_config = make_config(spec, cfg.options)
     device = resolve_device(cfg.device)
@@ -78,23 +99,11 @@ def run_simulation(cfg: SimulationConfig, progress: bool = True) -> SimulationRe
     state = server.init(build_env(cfg, spec, dataset, device))
     transport = InProcessTransport(spec.make_client(algorithm_config), contexts)
     setup_seconds = time.perf_counter() - started
-    log = MetricsLog(cfg.out)
-    bar = tqdm(total=cfg.rounds, desc=cfg.algorithm, unit="round", disable=not progress, file=sys.stderr)
-
-    def on_round(metrics: RoundMetrics) -> None:
-        log.write(metrics)
-        bar.set_postfix(acc=f"{metrics.accuracy:.4f}", loss=f"{metrics.train_loss:.3f}", s=f"{metrics.seconds:.1f}")
-        bar.update()
-
-    try:
-        client_ids = sorted(contexts)
+    with RoundReporter(cfg, progress) as report:
         rng = torch.Generator().manual_seed(cfg.seed)
-        history = run_federation(server, state, transport, client_ids, cfg.rounds, cfg.join_ratio, rng, on_round)
-    finally:
-        bar.close()
-        log.close()
-    summary = summarise(cfg, history, setup_seconds)
+        outcome = run_federation(server, state, transport, sorted(contexts), cfg.rounds, cfg.join_ratio, rng, report)
+    summary = summarise(cfg, outcome.history, setup_seconds)
     if cfg.out is not None:
         (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        plot_accuracy(history, cfg.out / "accuracy.png", title=f"{cfg.algorithm} on {cfg.dataset}")
-    return SimulationResult(history=history, summary=summary)
+        plot_accuracy(outcome.history, cfg.out / "accuracy.png", title=f"{cfg.algorithm} on {cfg.dataset}")
+    return SimulationResult(history=outcome.history, summary=summary, final_payload=outcome.final_payload)
