@@ -15,6 +15,7 @@ def add_demo(sub: Any) -> None:
     p.add_argument("--algorithm", default="fedktl")
     p.add_argument("--models", default="hcnn8")
     p.add_argument("--dataset", default="auto", help="fmnist, synthetic or auto (fmnist when installed)")
+    p.add_argument("--generator", default="builtin", help="builtin, tiny or a StyleGAN3 .pkl / folder")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(handler=run)
 
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         algorithm=args.algorithm,
         models=args.models,
         dataset=args.dataset,
+        generator=args.generator,
         seed=args.seed,
     )
     summary = run_demo(settings)

@@ -32,6 +32,7 @@ class DemoSettings:
     algorithm: str = "fedktl"
     models: str = "hcnn8"
     dataset: str = "auto"  # fmnist when its files are present, else synthetic
+    generator: str = "builtin"
     seed: int = 0
 
 
@@ -45,7 +46,7 @@ def data_spec(settings: DemoSettings, index: int) -> str:
 def start_services(group: ProcessGroup, settings: DemoSettings, admin_token: str) -> str:
     gen_port, agg_port = free_port(), free_port()
     generator = group.start(
-        "generator", ["generator", "serve", "--port", str(gen_port)], {"FEDLOOM_GENERATOR": "builtin"}
+        "generator", ["generator", "serve", "--port", str(gen_port)], {"FEDLOOM_GENERATOR": settings.generator}
     )
     group.wait_ready(generator, f"http://127.0.0.1:{gen_port}/readyz")
     env = {
@@ -77,7 +78,7 @@ def start_agents(group: ProcessGroup, settings: DemoSettings, url: str, admin: h
             "--name",
             f"edge-{index}",
         ]
-        group.start(f"agent-{index}", args)
+        group.start(f"agent-{index}", args, {"OMP_NUM_THREADS": "1"})  # agents share the machine's cores
     deadline = time.monotonic() + 300
     while len(admin.get("/v1/clients").json()) < settings.clients:
         if time.monotonic() > deadline:
