@@ -35,3 +35,4 @@ def test_health_readiness_and_prometheus(aggregator: str) -> None:
     assert ready.status_code == 200 and ready.json() == {"state_store": True, "artifact_store": True}
     text = httpx.get(f"{aggregator}/metrics").text
     assert 'fedloom_request_seconds_count{route="/readyz"} 1' in text
+    assert "fedloom_enrolled_clients 0" in text and "fedloom_rounds_completed 0" in text

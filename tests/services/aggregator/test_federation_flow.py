@@ -82,3 +82,9 @@ def test_one_round_through_rest_with_every_bad_upload_refused(aggregator: str, a
     assert final.tensors["classes"].tolist() == [0, 1]
     assert torch.equal(final.tensors["prototypes"], torch.tensor([[1.0] * 4, [2.0] * 4]))  # mean of 1 and 3
     assert admin.get("/v1/clients").json()[0]["rounds_joined"] == 1
+    assert [f["federation_id"] for f in admin.get("/v1/federations").json()] == [fid]
+    phases = state["rounds"][0]["phase_seconds"]
+    assert {"open", "collecting", "aggregating"} <= phases.keys()
+    text = httpx.get(f"{aggregator}/metrics").text
+    assert "fedloom_uploads_total 2" in text and "fedloom_rounds_completed 1" in text
+    assert "fedloom_active_clients 2" in text

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import uuid
+from functools import partial
 from typing import Any
 
 import torch
@@ -20,7 +21,13 @@ from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
 from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
-from fedloom.services.aggregator.transport import ServiceTransport, bootstrap_key, client_queue, package_key
+from fedloom.services.aggregator.transport import (
+    PhaseReportingGenerator,
+    ServiceTransport,
+    bootstrap_key,
+    client_queue,
+    package_key,
+)
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire import ClientUpdate, decode
 from fedloom.wire.control import FederationConfig, FederationState, MetricsReport, RoundSummary, Task
@@ -108,30 +115,24 @@ class Coordinator:
         """The round loop of one federation (runs in its own thread)."""
         try:
             spec = get_algorithm(config.algorithm)
-            algorithm_config = make_config(spec, config.options)
-            settings = TrainSettings(**config.training.model_dump())
+            server = spec.make_server(make_config(spec, config.options))
+            transport = ServiceTransport(fid, config, self.store, self.artifacts)
+            generator = (
+                PhaseReportingGenerator(self.generator_for(fid, config), transport) if spec.needs_generator else None
+            )
             env = ServerEnv(
                 num_classes=config.num_classes,
                 feature_dim=config.feature_dim,
-                settings=settings,
+                settings=TrainSettings(**config.training.model_dump()),
                 seed=config.seed,
                 device=torch.device("cpu"),
                 input_shape=config.input_shape,
-                generator=self.generator_for(fid, config) if spec.needs_generator else None,
+                generator=generator,
             )
-            server = spec.make_server(algorithm_config)
-            transport = ServiceTransport(fid, config, self.store, self.artifacts)
             rng = torch.Generator().manual_seed(config.seed)
-            run_federation(
-                server,
-                server.init(env),
-                transport,
-                clients,
-                config.rounds,
-                1.0,
-                rng,
-                on_round=lambda m: self.record_round(fid, m),
-            )
+            rounds = config.rounds
+            on_round = partial(self.record_round, fid)
+            run_federation(server, server.init(env), transport, clients, rounds, 1.0, rng, on_round=on_round)
             self.set_status(fid, "finished")
         except Exception:
             log.exception("federation %s failed", fid)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+
+from fedloom.wire.control import ClientInfo, FederationState
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -33,10 +36,12 @@ class Metrics:
             counts[-1] += 1
             self.latency_sum[route] += seconds
 
-    def render(self) -> str:
+    def render(self, live: dict[str, float] | None = None) -> str:
+        """The exposition text; `live` adds gauges computed at scrape time (e.g. active clients)."""
         with self.lock:
             lines = [f"fedloom_{name}_total {value:g}" for name, value in sorted(self.counters.items())]
-            lines += [f"fedloom_{name} {value:g}" for name, value in sorted(self.gauges.items())]
+            gauges = {**self.gauges, **(live or {})}
+            lines += [f"fedloom_{name} {value:g}" for name, value in sorted(gauges.items())]
             for route, counts in sorted(self.latency.items()):
                 for bound, count in zip(BUCKETS, counts, strict=False):
                     lines.append(f'fedloom_request_seconds_bucket{{route="{route}",le="{bound}"}} {count}')
@@ -44,3 +49,17 @@ class Metrics:
                 lines.append(f'fedloom_request_seconds_count{{route="{route}"}} {counts[-1]}')
                 lines.append(f'fedloom_request_seconds_sum{{route="{route}"}} {self.latency_sum[route]:g}')
         return "\n".join(lines) + "\n"
+
+
+ACTIVE_SECONDS = 300.0
+
+
+def live_gauges(clients: list[ClientInfo], federations: list[FederationState]) -> dict[str, float]:
+    """Clients seen in the last five minutes, enrolled clients, running federations, rounds completed."""
+    now = time.time()
+    return {
+        "active_clients": sum(1 for c in clients if c.last_seen and now - c.last_seen < ACTIVE_SECONDS),
+        "enrolled_clients": len(clients),
+        "running_federations": sum(1 for f in federations if f.status == "running"),
+        "rounds_completed": sum(len(f.rounds) for f in federations),
+    }

@@ -10,7 +10,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import torch
+
 from fedloom.federation.transport import FitOutcome
+from fedloom.generation.protocol import ImageGenerator
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload, decode, encode
@@ -45,6 +48,7 @@ class ServiceTransport:
     artifacts: ArtifactStore
     consumer: str = "coordinator"
     joined: set[int] = field(default_factory=set)
+    aggregating_round: int = -1
 
     def __post_init__(self) -> None:
         self.book = RoundBook(self.store)
@@ -72,10 +76,12 @@ class ServiceTransport:
         round_ = payload.round
         size = self.publish(payload, bootstrap)
         deadline = time.time() + self.config.round_deadline_seconds
-        self.book.open(self.fid, round_, "collecting", list(client_ids), deadline)
+        self.book.open(self.fid, round_, "open", list(client_ids), deadline)
         self.dispatch("fit", round_, client_ids)
+        self.book.set_phase(self.fid, round_, "collecting")
         updates, upload_bytes = self.collect(round_, set(client_ids), deadline)
         self.book.set_phase(self.fid, round_, "aggregating")
+        self.aggregating_round = round_
         download = size * len(client_ids) + self.bootstrap_bytes(client_ids)
         return FitOutcome(updates=updates, upload_bytes=upload_bytes, download_bytes=download)
 
@@ -116,3 +122,25 @@ class ServiceTransport:
             for cid, r in sorted(reports.items())
             if cid in client_ids
         ]
+
+
+@dataclass
+class PhaseReportingGenerator:
+    """Wraps the server's image generator so that synthesis marks the round's phase as 'generating'."""
+
+    inner: ImageGenerator
+    transport: ServiceTransport
+
+    def __post_init__(self) -> None:
+        self.z_dim, self.w_dim = self.inner.z_dim, self.inner.w_dim
+        self.num_ws, self.resolution = self.inner.num_ws, self.inner.resolution
+
+    def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        return self.inner.sample_latents(n, rng)
+
+    def map_latents(self, z: torch.Tensor) -> torch.Tensor:
+        return self.inner.map_latents(z)
+
+    def synthesize(self, w: torch.Tensor) -> torch.Tensor:
+        self.transport.book.set_phase(self.transport.fid, self.transport.aggregating_round, "generating")
+        return self.inner.synthesize(w)

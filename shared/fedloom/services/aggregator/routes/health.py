@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from fedloom.services.aggregator.deps import MetricsDep
+from fedloom.services.aggregator.deps import CoordinatorDep, MetricsDep, RegistryDep
+from fedloom.services.aggregator.metrics import live_gauges
 from fedloom.wire import routes
 
 router = APIRouter(tags=["health"])
@@ -23,5 +24,5 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get(routes.PROMETHEUS, response_class=PlainTextResponse)
-def prometheus(metrics: MetricsDep) -> str:
-    return metrics.render()
+def prometheus(metrics: MetricsDep, registry: RegistryDep, coordinator: CoordinatorDep) -> str:
+    return metrics.render(live_gauges(registry.clients(), coordinator.federations()))
