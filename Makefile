@@ -5,7 +5,7 @@ PIP     := $(VENV)/bin/pip
 BIN     := $(VENV)/bin
 FMNIST20 ?= bench/data/fmnist20
 
-.PHONY: install test check lint typecheck demo bench bench-sim clean
+.PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator builtin-generator clean
 
 $(BIN)/fedloom: pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,8 +28,14 @@ typecheck: install
 
 check: lint typecheck test
 
+# A real local federation: aggregator, generator and 4 client agents as processes on localhost, FedKTL
+# with the built-in generator, Fashion-MNIST when installed (synthetic data otherwise), embedded stores.
 demo: install
-	$(BIN)/fedloom simulate --algorithm fedtgp --dataset synthetic --clients 4 --rounds 5 --out runs/demo
+	$(BIN)/fedloom demo --out runs/demo
+
+# The same algorithms in one process (no services): FedTGP on synthetic data.
+simulate-demo: install
+	$(BIN)/fedloom simulate --algorithm fedtgp --dataset synthetic --clients 4 --rounds 5 --out runs/simulate-demo
 
 $(FMNIST20)/config.json:
 	$(PY) ../shared/tools/partition_fmnist.py $(FMNIST20)
@@ -37,7 +43,16 @@ $(FMNIST20)/config.json:
 bench-sim: install $(FMNIST20)/config.json
 	$(PY) bench/sim_fmnist.py --data $(FMNIST20) --out bench/results/sim_fmnist.json
 
-bench: bench-sim
+bench-generator: install
+	$(PY) bench/generator.py --out bench/results/generator.json
+
+bench: bench-sim bench-generator
+
+# Retrain the committed built-in generator (CPU, about 20 minutes; needs the optional training extra).
+builtin-generator: install
+	$(PIP) install --quiet -e '.[train-builtin]'
+	$(PY) -m fedloom.generation.builtin.train --out shared/fedloom/generation/builtin/weights --minutes 30 \
+		--seed 0 --steps 3313 --grid docs/builtin_generator.png
 
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache

@@ -35,7 +35,9 @@ class SimulationConfig(BaseModel):
     models: str = "hcnn8"
     feature_dim: int = Field(512, ge=1)
     seed: int = Field(0, ge=0)
-    generator: str = Field("tiny", description="FedKTL's generator: 'tiny', or a StyleGAN3 pickle/folder")
+    generator: str = Field(
+        "builtin", description="FedKTL's generator: 'builtin' (shipped), 'tiny' (random), or a StyleGAN3 pickle/folder"
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(None, ge=1)
     out: Path | None = None
