@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import uvicorn
-
 from fedloom.services.generator import GeneratorSettings, create_app
-from servers import free_port
+from servers import serving
 
-STARTUP_SECONDS = 30.0
 
 
 @contextmanager
 def running(settings: GeneratorSettings) -> Iterator[str]:
     """Serve `create_app(settings)` until the block ends; yields the base URL."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"generator service on port {port} did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 def tiny_settings(**overrides: object) -> GeneratorSettings:

@@ -10,22 +10,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from fedloom.errors import ConfigError, FedLoomError, WireError
+from fedloom.errors import FedLoomError, WireError
 from fedloom.services.aggregator.coordinator import Coordinator
-from fedloom.services.aggregator.errors import AggregatorError
 from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
 from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
 
 log = logging.getLogger("fedloom.aggregator")
-
-
-def status_of(exc: FedLoomError) -> int:
-    if isinstance(exc, AggregatorError):
-        return exc.status_code
-    return 422 if isinstance(exc, ConfigError) else 400
 
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,33 +1,23 @@
-"""Domain errors of the aggregator; one exception handler maps them to HTTP status codes."""
+"""The aggregator's refusals are the services' shared ones (`fedloom.services.http_errors`)."""
 
-from __future__ import annotations
+from fedloom.services.http_errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 
-from fedloom.errors import FedLoomError
+AggregatorError = ServiceError
 
-
-class AggregatorError(FedLoomError):
-    status_code = 400
-
-
-class Unauthorized(AggregatorError):
-    status_code = 401
-
-
-class Forbidden(AggregatorError):
-    status_code = 403
-
-
-class NotFound(AggregatorError):
-    status_code = 404
-
-
-class Conflict(AggregatorError):
-    status_code = 409
-
-
-class PayloadTooLarge(AggregatorError):
-    status_code = 413
-
-
-class UnsupportedMediaType(AggregatorError):
-    status_code = 415
+__all__ = [
+    "AggregatorError",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "UnsupportedMediaType",
+]

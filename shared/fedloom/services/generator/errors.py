@@ -1,36 +1,9 @@
-"""Request errors of the generator service; each knows its HTTP status. The app maps them in one handler."""
+"""The generator service's refusals, named for what they mean here; statuses come from the shared ones."""
 
-from __future__ import annotations
+from fedloom.services.http_errors import PayloadTooLarge, ServiceError, Unprocessable, UnsupportedMediaType, status_of
 
-from fedloom.errors import ConfigError, FedLoomError, WireError
+GeneratorRequestError = ServiceError
+RequestTooLarge = PayloadTooLarge
+InvalidLatents = Unprocessable
 
-
-class GeneratorRequestError(FedLoomError):
-    """A request the service refuses; `status_code` is the HTTP answer."""
-
-    status_code = 400
-
-
-class UnsupportedMediaType(GeneratorRequestError):
-    status_code = 415
-
-
-class RequestTooLarge(GeneratorRequestError):
-    """A body over the byte limit, or more latents / image elements than the service allows."""
-
-    status_code = 413
-
-
-class InvalidLatents(GeneratorRequestError, ValueError):
-    """Well-formed latents that do not fit this generator (wrong width)."""
-
-    status_code = 422
-
-
-def status_of(exc: FedLoomError) -> int:
-    """HTTP status of a domain error: its own for request errors, 400 for bad bytes, 422 otherwise."""
-    if isinstance(exc, GeneratorRequestError):
-        return exc.status_code
-    if isinstance(exc, WireError):
-        return 400
-    return 422 if isinstance(exc, ConfigError) else 400
+__all__ = ["GeneratorRequestError", "InvalidLatents", "RequestTooLarge", "UnsupportedMediaType", "status_of"]
