@@ -30,6 +30,7 @@ class RoundMetrics:
     download_bytes: int
     seconds: float
     clients: int
+    uploads: int
     server: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,6 +92,7 @@ def run_federation(
             download_bytes=outcome.download_bytes,
             seconds=time.perf_counter() - started,
             clients=len(selected),
+            uploads=len(outcome.updates),
             server=dict(payload.values),
         )
         history.append(metrics)

@@ -150,7 +150,7 @@ class Coordinator:
             round=metrics.round,
             phase="published",
             clients=self.book.selected(fid, metrics.round),
-            uploads=metrics.clients,
+            uploads=metrics.uploads,
             upload_bytes=metrics.upload_bytes,
             download_bytes=metrics.download_bytes,
             accuracy=metrics.accuracy,
