@@ -11,7 +11,7 @@ def add_demo(sub: Any) -> None:
     p = sub.add_parser("demo", help="run a local federation: aggregator, generator and agents as processes")
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
     p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--algorithm", default="fedktl")
     p.add_argument("--models", default="hcnn8")
     p.add_argument("--dataset", default="auto", help="fmnist, synthetic or auto (fmnist when installed)")

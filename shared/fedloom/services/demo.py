@@ -28,7 +28,7 @@ FMNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 class DemoSettings:
     out: Path = Path("runs/demo")
     clients: int = 4
-    rounds: int = 5
+    rounds: int = 4
     algorithm: str = "fedktl"
     models: str = "hcnn8"
     dataset: str = "auto"  # fmnist when its files are present, else synthetic
