@@ -9,7 +9,6 @@ from fedloom.services.generator import GeneratorSettings, create_app
 from servers import serving
 
 
-
 @contextmanager
 def running(settings: GeneratorSettings) -> Iterator[str]:
     """Serve `create_app(settings)` until the block ends; yields the base URL."""
