@@ -118,13 +118,14 @@ def test_top_up_move_prefers_a_label_the_receiver_holds() -> None:
     assert owner.tolist() == [0, 0, 1, 1, 1]
 
 
-def test_dirichlet_200_clients_beta_01_finishes_fast() -> None:
+def test_dirichlet_200_clients_beta_01_terminates_with_a_valid_split() -> None:
+    """HtFLlib#14: this case loops forever in PFLlib's partitioner. The 60 s bound only guards against a hang."""
     labels = np.random.default_rng(0).permutation(np.repeat(np.arange(10), 1400)).astype(np.int64)
     least = least_samples(len(labels), 200, 10, 0.75)
     start = time.perf_counter()
     result = dirichlet_partition_result(labels, 200, 0.1, least, seed=1)
     elapsed = time.perf_counter() - start
-    assert elapsed < 5.0
+    assert elapsed < 60.0
     _assert_exact_cover(result.indices, 14_000)
     assert len(result.indices) == 200
     assert min(len(p) for p in result.indices) >= least == 35
