@@ -207,3 +207,23 @@ def test_convert_round_trip(tiny_t: Reference, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="exists"):
         convert_pickle(src, out)
     assert convert_pickle(src, out, overwrite=True) == out
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_truncated_or_corrupt_files_give_a_clear_error(tiny_t: Reference, tmp_path: Path, damage: str) -> None:
+    whole = fake.network_pickle(tiny_t.init_kwargs, tiny_t.state_dict)
+    data = {"truncated": whole[: len(whole) // 2], "garbage": b"\x80\x04not a network" * 50, "empty": b""}[damage]
+    path = tmp_path / "network.pkl"
+    path.write_bytes(data)
+    with pytest.raises(FedLoomError) as info:
+        load_network(path)
+    assert str(path) in str(info.value) or "pickle" in str(info.value).lower()
+
+
+def test_corrupt_converted_folder_gives_a_clear_error(tiny_t: Reference, tmp_path: Path) -> None:
+    folder = tmp_path / "converted"
+    folder.mkdir()
+    (folder / "init_kwargs.json").write_text(json.dumps(tiny_t.init_kwargs))
+    (folder / "G_ema.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(FedLoomError):
+        load_network(folder)

@@ -36,7 +36,11 @@ def read_network_dir(path: str | Path) -> NetworkData:
         raise NetworkFormatError(f"{kwargs_path} is not valid JSON: {exc}") from exc
     if not isinstance(init_kwargs, dict):
         raise NetworkFormatError(f"{kwargs_path} must hold a JSON object")
-    return NetworkData(init_kwargs, load_file(weights, device="cpu"))
+    try:
+        state_dict = load_file(weights, device="cpu")
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise NetworkFormatError(f"{weights} is not a readable safetensors file: {exc}") from exc
+    return NetworkData(init_kwargs, state_dict)
 
 
 def read_network(path: str | Path) -> NetworkData:
