@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fedloom.generation.stylegan3.filters import design_lowpass, design_radial_lowpass, filtered_lrelu
+from fedloom.generation.stylegan3.resample import fold_batch, unfold_batch
 from fedloom.generation.stylegan3.schedule import LayerSpec
 
 _LRELU_SLOPE = 0.2
@@ -73,7 +74,8 @@ def modulated_conv2d(
     """Per-sample modulated (and optionally demodulated) convolution (section 3.6 step 3) [exact order].
 
     Styles are pre-normalised by their RMS over the whole [N, C_in] batch; the input gain is applied
-    after demodulation. Runs as one grouped conv2d in `x.dtype`; weights are prepared in float32.
+    after demodulation. Runs as one grouped conv2d in `x.dtype` on [1, N*C_in, H, W] channels_last memory
+    (`resample.fold_batch`); weights are prepared in float32. Returns [N, C_out, H', W'] viewing that layout.
     """
     n = x.shape[0]
     out_c, in_c, kh, kw = weight.shape
@@ -84,9 +86,8 @@ def modulated_conv2d(
     if demodulate:
         w = w * (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt().reshape(n, out_c, 1, 1, 1)
     w = w * input_gain
-    x = x.reshape(1, n * in_c, x.shape[2], x.shape[3])
-    x = F.conv2d(x, w.reshape(n * out_c, in_c, kh, kw).to(x.dtype), padding=padding, groups=n)
-    return x.reshape(n, out_c, x.shape[2], x.shape[3])
+    x = F.conv2d(fold_batch(x), w.reshape(n * out_c, in_c, kh, kw).to(x.dtype), padding=padding, groups=n)
+    return unfold_batch(x, n)
 
 
 def fp16_available(device: torch.device) -> bool:

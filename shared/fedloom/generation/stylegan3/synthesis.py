@@ -115,4 +115,4 @@ class SynthesisNetwork(nn.Module):
         x = self.input(w_list[0])
         for layer, w in zip(self.layers(), w_list[1:], strict=True):
             x = layer(x, w, force_fp32=force_fp32, update_emas=update_emas)
-        return (x * self.output_scale).to(torch.float32)
+        return (x * self.output_scale).to(torch.float32).contiguous()
