@@ -12,8 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for the shared `servers` helpers
 from _generator_server import running, tiny_settings  # noqa: E402
 
-import servers  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
@@ -25,17 +23,3 @@ def base_url() -> Iterator[str]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30.0) as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    proc, url = servers.start_redis()
-    yield url
-    servers.stop(proc)
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    proc, endpoint = servers.start_s3()
-    yield endpoint
-    servers.stop(proc)

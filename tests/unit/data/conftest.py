@@ -11,5 +11,5 @@ from data_helpers import FMNIST_DIR
 @pytest.fixture
 def needs_fmnist() -> Path:
     if not (FMNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"Fashion-MNIST IDX files not installed in {FMNIST_DIR} (Debian dataset-fashion-mnist)")
+        pytest.fail(f"Fashion-MNIST IDX files missing in {FMNIST_DIR}: apt-get install dataset-fashion-mnist")
     return FMNIST_DIR

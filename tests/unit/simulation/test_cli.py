@@ -7,8 +7,6 @@ import pytest
 
 from fedloom.cli import main
 
-DEBIAN_FMNIST = Path("/usr/share/datasets/fashion-mnist")
-
 
 def test_simulate_command_runs_from_flags(tmp_path: Path) -> None:
     out = tmp_path / "run"
@@ -47,7 +45,6 @@ def test_yaml_config_is_read_and_flags_override_it(tmp_path: Path) -> None:
     assert summary["rounds"] == 1 and summary["config"]["algorithm"] == "fedproto"
 
 
-@pytest.mark.skipif(not DEBIAN_FMNIST.is_dir(), reason="needs the Debian dataset-fashion-mnist package")
 def test_fmnist_from_the_debian_files(tmp_path: Path) -> None:
     args = [
         "simulate",

@@ -19,20 +19,6 @@ from fedloom.stores.redis_store import RedisStateStore
 from fedloom.stores.s3_store import S3ArtifactStore  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    proc, url = servers.start_redis()
-    yield url
-    servers.stop(proc)
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    proc, endpoint = servers.start_s3()
-    yield endpoint
-    servers.stop(proc)
-
-
 @pytest.fixture(params=["memory", "redis"])
 def state_store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
     if request.param == "memory":
