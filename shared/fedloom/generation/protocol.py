@@ -29,3 +29,27 @@ class ImageGenerator(Protocol):
     def map_latents(self, z: torch.Tensor) -> torch.Tensor: ...
 
     def synthesize(self, w: torch.Tensor) -> torch.Tensor: ...
+
+
+class SamplesThroughMapping:
+    """`sample_latents` for generators whose prior is `map_latents(z)` with z ~ N(0, I) drawn from `rng`.
+
+    Every backend draws z the same way, so a caller that sends its own z to a remote generator gets the
+    same w as one that samples in process.
+    """
+
+    z_dim: int
+
+    def map_latents(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        return self.map_latents(torch.randn(n, self.z_dim, generator=rng, device=rng.device))
+
+
+def checked_z(z: torch.Tensor, z_dim: int) -> torch.Tensor:
+    """z as float32 after checking its shape is [n, z_dim]."""
+    if z.ndim != 2 or z.shape[1] != z_dim:
+        raise ValueError(f"z must have shape [n, {z_dim}], got {list(z.shape)}")
+    return z.float()

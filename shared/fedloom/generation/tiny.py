@@ -10,8 +10,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fedloom.generation.protocol import SamplesThroughMapping, checked_z
 
-class TinyGenerator(nn.Module):
+
+class TinyGenerator(SamplesThroughMapping, nn.Module):
     """Deterministic random generator implementing `ImageGenerator`."""
 
     def __init__(self, z_dim: int = 64, w_dim: int = 64, resolution: int = 32, seed: int = 0) -> None:
@@ -34,15 +36,9 @@ class TinyGenerator(nn.Module):
         self.eval()
 
     @torch.no_grad()
-    def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
-        return self.map_latents(torch.randn(n, self.z_dim, generator=rng, device=rng.device))
-
-    @torch.no_grad()
     def map_latents(self, z: torch.Tensor) -> torch.Tensor:
         """z [n, z_dim] (any device) -> w [n, w_dim] on this generator's device."""
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must have shape [n, {self.z_dim}], got {list(z.shape)}")
-        return self.mapping(z.to(self.stem.weight.device, torch.float32))
+        return self.mapping(checked_z(z, self.z_dim).to(self.stem.weight.device))
 
     @torch.no_grad()
     def synthesize(self, w: torch.Tensor) -> torch.Tensor:

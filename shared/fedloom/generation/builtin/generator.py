@@ -6,9 +6,10 @@ import torch
 from torch import nn
 
 from fedloom.generation.builtin.model import BuiltinConfig, MappingNetwork, SynthesisNetwork
+from fedloom.generation.protocol import SamplesThroughMapping, checked_z
 
 
-class BuiltinGenerator(nn.Module):
+class BuiltinGenerator(SamplesThroughMapping, nn.Module):
     """A small StyleGAN-like generator (num_ws = 1) trained by FedLoom on CC0 / public-domain photographs.
 
     `forward(z)` is the raw training path (images in about [-1, 1]); `sample_latents` and `synthesize`
@@ -31,16 +32,9 @@ class BuiltinGenerator(nn.Module):
         return self.synthesis(self.mapping(z))
 
     @torch.no_grad()
-    def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
-        """n latents w = mapping(z), z ~ N(0, I) drawn with `rng` (a CPU generator): [n, w_dim]."""
-        return self.map_latents(torch.randn(n, self.z_dim, generator=rng, device=rng.device))
-
-    @torch.no_grad()
     def map_latents(self, z: torch.Tensor) -> torch.Tensor:
         """z [n, z_dim] (any device) -> w = mapping(z) [n, w_dim] on this generator's device."""
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must have shape [n, {self.z_dim}], got {list(z.shape)}")
-        return self.mapping(z.to(self.device, torch.float32))
+        return self.mapping(checked_z(z, self.z_dim).to(self.device))
 
     @torch.no_grad()
     def synthesize(self, w: torch.Tensor) -> torch.Tensor:

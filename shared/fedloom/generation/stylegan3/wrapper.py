@@ -12,11 +12,12 @@ from pathlib import Path
 import torch
 
 from fedloom.errors import ConfigError
+from fedloom.generation.protocol import SamplesThroughMapping, checked_z
 from fedloom.generation.stylegan3.loading import load_network
 from fedloom.generation.stylegan3.network import Generator
 
 
-class StyleGAN3Generator:
+class StyleGAN3Generator(SamplesThroughMapping):
     """Implements `fedloom.generation.ImageGenerator` on top of a StyleGAN3 `Generator`.
 
     Options: `truncation_psi` / `truncation_cutoff` for `sample_latents`, `class_index` for conditional
@@ -78,16 +79,9 @@ class StyleGAN3Generator:
         return c
 
     @torch.no_grad()
-    def sample_latents(self, n: int, rng: torch.Generator) -> torch.Tensor:
-        """z ~ N(0, I) drawn from `rng` (on rng's device), mapped to w [n, w_dim] on the network's device."""
-        return self.map_latents(torch.randn(n, self.z_dim, generator=rng, device=rng.device))
-
-    @torch.no_grad()
     def map_latents(self, z: torch.Tensor) -> torch.Tensor:
         """z [n, z_dim] (any device) -> w [n, w_dim] on the network's device (truncation and label applied)."""
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must have shape [n, {self.z_dim}], got {list(z.shape)}")
-        z = z.to(self.device, torch.float32)
+        z = checked_z(z, self.z_dim).to(self.device)
         ws = self.network.mapping(z, self.labels(z.shape[0]), self.truncation_psi, self.truncation_cutoff)
         return ws[:, 0]
 
