@@ -52,7 +52,7 @@ class ClientContext:
 
 @dataclass(frozen=True)
 class ServerEnv:
-    """What the server half may use: problem shape, device, seed, optional image generator."""
+    """What the server half may use: problem shape, device, seed, optional image generator, client 0's arch."""
 
     num_classes: int
     feature_dim: int
@@ -61,6 +61,7 @@ class ServerEnv:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     generator: ImageGenerator | None = None
     input_shape: tuple[int, int, int] | None = None
+    reference_arch: str | None = None  # client 0's architecture: weight-sharing algorithms build it on the server
 
 
 class ClientAlgorithm(Protocol):

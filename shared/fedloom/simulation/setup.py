@@ -11,7 +11,7 @@ from fedloom.data import DatasetSpec, load_federated_dataset
 from fedloom.data.types import FederatedDataset
 from fedloom.errors import ConfigError
 from fedloom.generation.backends import load_generator
-from fedloom.models import build_client_model
+from fedloom.models import build_client_model, group_architectures
 from fedloom.simulation.config import SimulationConfig
 
 
@@ -78,4 +78,5 @@ def build_env(
         device=device,
         generator=generator,
         input_shape=dataset.input_shape,
+        reference_arch=group_architectures(cfg.models)[0],
     )

@@ -72,6 +72,9 @@ class FederationConfig(ControlModel):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     seed: int = Field(0, ge=0)
     generator: str = Field("builtin", description="'builtin', 'tiny' or 'remote' (the generator service)")
+    shared_architecture: str = Field(
+        "", max_length=100, description="model the server builds for FML/FedKD/FedMRL; empty: the first client's"
+    )
 
 
 class Federation(ControlModel):
