@@ -7,11 +7,13 @@ HtFLlib, but shuffled every epoch, which HtFLlib forgot).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from fedloom.algorithms.base import ClientContext
+from fedloom.models.step_linear import StepLinear
 from fedloom.wire import EvalReport
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -31,24 +33,73 @@ def shuffled_batches(n: int, batch_size: int, rng: torch.Generator) -> Iterator[
 
 
 class ParamGroup:
-    """Parameters updated by plain SGD with an optional gradient-norm clip (HtFLlib: no momentum)."""
+    """Parameters updated by plain SGD with an optional gradient-norm clip (HtFLlib: no momentum).
 
-    def __init__(self, params: Sequence[nn.Parameter], lr: float, clip: float | None = None) -> None:
+    With `fuse_from` (a model whose parameters all follow this group's update once per step) and no clip,
+    the model's `StepLinear` layers take their SGD step inside backward (same step, less memory traffic;
+    see `fedloom.models.step_linear`) while `train_local` runs; `step` updates the others.
+    """
+
+    def __init__(
+        self, params: Sequence[nn.Parameter], lr: float, clip: float | None = None, fuse_from: nn.Module | None = None
+    ) -> None:
         self.params = [p for p in params if p.requires_grad]
-        self.optimizer = torch.optim.SGD(self.params, lr=lr)
-        self.clip = clip
+        self.lr, self.clip = lr, clip
+        self.fused = fusable_layers(fuse_from, self.params) if fuse_from is not None and clip is None else []
+        fused_ids = {id(p) for layer in self.fused for p in layer.parameters()}
+        self.stepped = [p for p in self.params if id(p) not in fused_ids]
+
+    def begin(self) -> None:
+        for layer in self.fused:
+            layer.step_lr = self.lr
+
+    def end(self) -> None:
+        for layer in self.fused:
+            layer.step_lr = None
+            if any(p.grad is not None for p in layer.parameters()):
+                raise RuntimeError("a fused layer's weights were also used outside it: train without fuse_from")
 
     def zero_grad(self) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
+        for p in self.stepped:
+            p.grad = None
 
+    @torch.no_grad()
     def step(self) -> None:
+        """p -= lr * grad for every parameter with a gradient: torch.optim.SGD(lr) without its per-call overhead."""
         if self.clip is not None:
             nn.utils.clip_grad_norm_(self.params, self.clip)
-        self.optimizer.step()
+        with_grad: list[torch.Tensor] = [p for p in self.stepped if p.grad is not None]
+        if with_grad:
+            torch._foreach_add_(with_grad, [p.grad for p in with_grad if p.grad is not None], alpha=-self.lr)
+
+
+def fusable_layers(model: nn.Module, params: Sequence[nn.Parameter]) -> list[StepLinear]:
+    """The StepLinear layers of `model` whose parameters all belong to `params`."""
+    ids = {id(p) for p in params}
+    layers = [m for m in model.modules() if isinstance(m, StepLinear)]
+    return [m for m in layers if all(id(p) in ids for p in m.parameters())]
+
+
+@contextmanager
+def stepping(groups: Sequence[ParamGroup]) -> Iterator[None]:
+    """Fused layers switched on for the block; afterwards no gradients are kept (frees a model's worth)."""
+    for group in groups:
+        group.begin()
+    try:
+        yield
+    finally:
+        for group in groups:
+            group.zero_grad()
+            group.end()
 
 
 def train_local(ctx: ClientContext, loss_fn: LossFn, groups: Sequence[ParamGroup]) -> float:
     """Run `local_epochs` epochs of SGD on the client's train split; returns the mean batch loss."""
+    with stepping(groups):
+        return _train_epochs(ctx, loss_fn, groups)
+
+
+def _train_epochs(ctx: ClientContext, loss_fn: LossFn, groups: Sequence[ParamGroup]) -> float:
     data, settings = ctx.data, ctx.settings
     x_all, y_all = data.train_x.to(ctx.device), data.train_y.to(ctx.device)
     ctx.model.train()
@@ -63,13 +114,12 @@ def train_local(ctx: ClientContext, loss_fn: LossFn, groups: Sequence[ParamGroup
                 group.step()
             total += loss.detach()
             steps += 1
-    for group in groups:
-        group.zero_grad()  # gradients are not kept between rounds: frees a model's worth of memory
     return float(total) / max(steps, 1)
 
 
-def model_group(ctx: ClientContext, clip: float | None = None) -> ParamGroup:
-    return ParamGroup(list(ctx.model.parameters()), ctx.settings.lr, clip)
+def model_group(ctx: ClientContext, clip: float | None = None, fused: bool = False) -> ParamGroup:
+    """The whole model as one SGD group; `fused=True` only when each layer is used once per step."""
+    return ParamGroup(list(ctx.model.parameters()), ctx.settings.lr, clip, fuse_from=ctx.model if fused else None)
 
 
 @torch.no_grad()

@@ -1,8 +1,10 @@
 """Small CNNs for 28- to 64-pixel inputs: HtFLlib's HCNNs8 family and the 4-layer CNN (FedAvgCNN).
 
-Each model is 1 or 2 blocks of [5x5 conv (no padding, stride 1), ReLU, 2x2 max-pool] with 32 then 64
-channels, a flatten, optional hidden fully connected layers with ReLU, and a fully connected layer to the
-feature with ReLU. That is the base; the head (added by the registry) is one Linear layer.
+Each model is 1 or 2 blocks of [5x5 conv (no padding, stride 1), 2x2 max-pool, ReLU] with 32 then 64
+channels (pool-then-ReLU is HtFLlib's ReLU-then-pool function at a quarter of the ReLU work), a flatten,
+optional hidden fully connected layers with ReLU, and a fully connected layer to the feature with ReLU.
+That is the base; the head (added by the registry) is one Linear layer. Fully connected layers are
+`StepLinear`, which can fold their SGD step into backward.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from torch import nn
 
 from fedloom.errors import ConfigError
 from fedloom.models._common import InputShape, check_input_shape
+from fedloom.models.step_linear import StepLinear
 
 CONV_CHANNELS = (32, 64)
 KERNEL = 5
@@ -39,13 +42,13 @@ def cnn_base(input_shape: InputShape, feature_dim: int, num_convs: int, hidden: 
     in_ch = channels
     for i, out_ch in enumerate(CONV_CHANNELS[:num_convs], start=1):
         layers[f"conv{i}"] = nn.Conv2d(in_ch, out_ch, KERNEL)
-        layers[f"relu{i}"] = nn.ReLU(inplace=True)
-        layers[f"pool{i}"] = nn.MaxPool2d(POOL)
+        layers[f"pool{i}"] = nn.MaxPool2d(POOL)  # pool before ReLU: the same function (max commutes with ReLU)
+        layers[f"relu{i}"] = nn.ReLU(inplace=True)  # on a 4x smaller tensor
         in_ch = out_ch
     layers["flatten"] = nn.Flatten()
     in_dim = in_ch * out_h * out_w
     for i, width_i in enumerate([*hidden, feature_dim], start=1):
-        layers[f"fc{i}"] = nn.Linear(in_dim, width_i)
+        layers[f"fc{i}"] = StepLinear(in_dim, width_i)
         layers[f"fc_relu{i}"] = nn.ReLU(inplace=True)
         in_dim = width_i
     return nn.Sequential(layers)

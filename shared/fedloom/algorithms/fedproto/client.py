@@ -64,7 +64,7 @@ class FedProtoClient(NoBootstrap):
             counts.add_(batch_counts)
             return prototype_objective(ctx, table, self.config.lam, f, y)
 
-        loss = train_local(ctx, loss_fn, [model_group(ctx)])
+        loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
         present = torch.nonzero(counts).flatten()
         means = sums[present] / counts[present].unsqueeze(1)
         return ClientUpdate(

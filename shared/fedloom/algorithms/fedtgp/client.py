@@ -26,7 +26,7 @@ class FedTGPClient(NoBootstrap):
         def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return prototype_objective(ctx, table, self.config.lam, ctx.model.base(x), y)
 
-        loss = train_local(ctx, loss_fn, [model_group(ctx)])
+        loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
         features = features_of(ctx, ctx.data.train_x)
         classes, means = class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
         return ClientUpdate(

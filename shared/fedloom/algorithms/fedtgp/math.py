@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fedloom.models.step_linear import StepLinear
+
 
 def class_margin(averages: torch.Tensor, present: torch.Tensor, threshold: float) -> float:
     """Adaptive margin delta = min(max_c min_{c' != c} ||Q^c - Q^{c'}||, tau) over present classes.
@@ -47,7 +49,7 @@ class PrototypeGenerator(nn.Module):
     def __init__(self, num_classes: int, feature_dim: int) -> None:
         super().__init__()
         self.embedding = nn.Embedding(num_classes, feature_dim)
-        self.mlp = nn.Sequential(nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, feature_dim))
+        self.mlp = nn.Sequential(StepLinear(feature_dim, feature_dim), nn.ReLU(), StepLinear(feature_dim, feature_dim))
 
     def forward(self, classes: torch.Tensor) -> torch.Tensor:
         return self.mlp(self.embedding(classes))

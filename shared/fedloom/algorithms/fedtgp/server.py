@@ -12,6 +12,7 @@ from fedloom.algorithms.base import ServerEnv
 from fedloom.algorithms.fedproto.math import average_prototypes
 from fedloom.algorithms.fedtgp.config import FedTGPConfig
 from fedloom.algorithms.fedtgp.math import PrototypeGenerator, acl_loss, class_margin
+from fedloom.algorithms.training import ParamGroup, stepping
 from fedloom.wire import ClientUpdate, GlobalPayload
 
 
@@ -67,19 +68,20 @@ class FedTGPServer:
         env, cfg = state.env, self.config
         lr = cfg.server_lr or env.settings.lr
         batch = cfg.server_batch_size or env.settings.batch_size
-        optimizer = torch.optim.SGD(state.generator.parameters(), lr=lr)
+        group = ParamGroup(list(state.generator.parameters()), lr, fuse_from=state.generator)
         classes = torch.arange(env.num_classes, device=env.device)
         state.generator.train()
         epoch_loss = 0.0
-        for _ in range(cfg.server_epochs):
-            order = torch.randperm(labels.numel(), generator=state.rng).to(env.device)
-            losses = []
-            for start in range(0, labels.numel(), batch):
-                idx = order[start : start + batch]
-                optimizer.zero_grad(set_to_none=True)
-                loss = acl_loss(protos[idx], labels[idx], state.generator(classes), state.margin)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.detach())
-            epoch_loss = float(torch.stack(losses).mean())
+        with stepping([group]):
+            for _ in range(cfg.server_epochs):
+                order = torch.randperm(labels.numel(), generator=state.rng).to(env.device)
+                losses = []
+                for start in range(0, labels.numel(), batch):
+                    idx = order[start : start + batch]
+                    group.zero_grad()
+                    loss = acl_loss(protos[idx], labels[idx], state.generator(classes), state.margin)
+                    loss.backward()
+                    group.step()
+                    losses.append(loss.detach())
+                epoch_loss = float(torch.stack(losses).mean())
         return epoch_loss

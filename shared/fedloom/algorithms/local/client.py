@@ -15,7 +15,7 @@ class LocalClient(NoBootstrap):
         self.config = config
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
-        loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx)])
+        loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx, fused=True)])
         return ClientUpdate(
             round=payload.round,
             client_id=ctx.client_id,
