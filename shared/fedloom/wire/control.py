@@ -72,6 +72,14 @@ class FederationConfig(ControlModel):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     seed: int = Field(0, ge=0)
     generator: str = Field("builtin", description="'builtin', 'tiny' or 'remote' (the generator service)")
+    generator_retry_seconds: float = Field(
+        120.0, gt=0, le=3600, description="how long a round keeps retrying an unreachable generator service"
+    )
+    on_generator_failure: Literal["fail", "proceed"] = Field(
+        "fail",
+        description="when the generator stays unreachable: 'fail' the federation, or 'proceed' with the round "
+        "published without new images (its uploads are not aggregated)",
+    )
 
 
 class Federation(ControlModel):
@@ -89,6 +97,7 @@ class RoundSummary(ControlModel):
     accuracy_std: float | None = None
     phase_seconds: dict[str, float] = Field(default_factory=dict)
     server: dict[str, float] = Field(default_factory=dict)
+    note: str | None = None
 
 
 class FederationState(ControlModel):
@@ -98,6 +107,7 @@ class FederationState(ControlModel):
     current_round: int
     clients: list[int]
     rounds: list[RoundSummary]
+    error: str | None = None
 
 
 class Task(ControlModel):
