@@ -78,14 +78,17 @@ class ServiceTransport:
         round_ = payload.round
         size = self.publish(payload, bootstrap)
         phase = self.book.phase(self.fid, round_)
-        if phase in (None, "open"):
+        if phase is None:
             deadline = time.time() + self.config.round_deadline_seconds
             self.book.open(self.fid, round_, "open", list(client_ids), deadline)
-            self.dispatch("fit", round_, client_ids)
-            self.book.set_phase(self.fid, round_, "collecting")
-            phase = "collecting"
         else:
             log.info("federation %s: resuming round %d (phase %s)", self.fid, round_, phase)
+        if phase in (None, "open"):
+            self.book.set_phase(self.fid, round_, "collecting")  # before the tasks: an upload may come at once
+            phase = "collecting"
+        if not self.book.marked(self.fid, round_, "tasks_sent"):  # not again when resuming the round
+            self.dispatch("fit", round_, client_ids)
+            self.book.mark(self.fid, round_, "tasks_sent")
         collected = self.book.collected(self.fid, round_)
         if phase == "collecting" or collected is None:
             collected = self.collect(round_, set(client_ids), self.book.deadline(self.fid, round_))
