@@ -10,23 +10,13 @@ import uuid
 from functools import partial
 from typing import Any
 
-import torch
-
 from fedloom.algorithms import get_algorithm, make_config
-from fedloom.algorithms.base import ServerEnv, TrainSettings
-from fedloom.errors import FedLoomError
-from fedloom.federation.loop import RoundMetrics, run_federation
-from fedloom.generation.backends import load_generator
-from fedloom.generation.protocol import ImageGenerator
+from fedloom.federation.loop import RoundMetrics
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
-from fedloom.services.aggregator.fallback import GeneratorFallback
-from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
-from fedloom.services.aggregator.server_state import ServerCheckpoints
+from fedloom.services.aggregator.runner import FederationRunner
 from fedloom.services.aggregator.transport import (
-    PhaseReportingGenerator,
-    ServiceTransport,
     bootstrap_key,
     client_queue,
     package_key,
@@ -54,7 +44,6 @@ class Coordinator:
         """`generation_jobs`: send image generation through the Redis stream (store shared with the generator)."""
         self.store, self.artifacts, self.registry = store, artifacts, registry
         self.book = RoundBook(store)
-        self.checkpoints = ServerCheckpoints(artifacts)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
 
@@ -125,63 +114,24 @@ class Coordinator:
         self.threads[fid] = thread
         thread.start()
 
-    def generator_for(self, fid: str, config: FederationConfig, transport: ServiceTransport) -> ImageGenerator:
-        """'remote' = the generator service; anything else is loaded in this process (builtin, tiny, path)."""
-        if config.generator != "remote":
-            return load_generator(config.generator)
-        if self.generator_url is None:
-            raise FedLoomError("generator 'remote' needs FEDLOOM_GENERATOR_URL")
-        queue = None
-        if self.generation_jobs:
-            queue = GeneratorQueue(self.store, self.artifacts, fid, lambda: transport.aggregating_round)
-        return RemoteGenerator(self.generator_url, retry_seconds=config.generator_retry_seconds, queue=queue)
-
-    def server_env(self, fid: str, config: FederationConfig, transport: ServiceTransport) -> ServerEnv:
-        generator = None
-        if get_algorithm(config.algorithm).needs_generator:
-            generator = PhaseReportingGenerator(self.generator_for(fid, config, transport), transport)
-        return ServerEnv(
-            num_classes=config.num_classes,
-            feature_dim=config.feature_dim,
-            settings=TrainSettings(**config.training.model_dump()),
-            seed=config.seed,
-            device=torch.device("cpu"),
-            input_shape=config.input_shape,
-            generator=generator,
-        )
-
     def run(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
         """The round loop of one federation (its own thread), from its checkpoint when it has one."""
+        runner = FederationRunner(
+            fid,
+            config,
+            clients,
+            self.store,
+            self.artifacts,
+            partial(self.record_round, fid),
+            self.generator_url,
+            self.generation_jobs,
+        )
         try:
-            spec = get_algorithm(config.algorithm)
-            transport = ServiceTransport(fid, config, self.store, self.artifacts)
-            inner = spec.make_server(make_config(spec, config.options))
-            server = GeneratorFallback(inner, transport, proceed=config.on_generator_failure == "proceed")
-            rng = torch.Generator().manual_seed(config.seed)
-            state, first = self.checkpoints.resume(fid, server.init(self.server_env(fid, config, transport)), rng)
-            if first:
-                log.info("federation %s: resuming at round %d", fid, first)
-                transport.joined.update(clients)  # every client joined in round 0 (join ratio 1)
-            run_federation(
-                server,
-                state,
-                transport,
-                clients,
-                config.rounds,
-                1.0,
-                rng,
-                on_round=partial(self.record_round, fid),
-                on_state=partial(self.checkpoint, fid),
-                first_round=first,
-            )
+            runner.run()
             self.set_status(fid, "finished")
         except Exception as exc:
             log.exception("federation %s failed", fid)
             self.set_status(fid, "failed", error=f"{type(exc).__name__}: {exc}")
-
-    def checkpoint(self, fid: str, next_round: int, state: Any, rng: torch.Generator) -> None:
-        self.checkpoints.save(fid, next_round, state, rng)
-        self.book.forget_uploads(fid, next_round - 1)
 
     def set_status(self, fid: str, status: str, error: str | None = None) -> None:
         record = self.load(fid)
