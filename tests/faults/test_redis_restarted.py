@@ -10,6 +10,7 @@ import httpx
 from cluster import Cluster, report_all, upload_all
 
 CLASSES = 4
+OUTAGE_SECONDS = 12.0
 SHAPE = (CLASSES, CLASSES)
 CONFIG = {
     "algorithm": "fedktl",
@@ -34,7 +35,7 @@ def test_services_reconnect_to_a_restarted_redis_and_carry_on(cluster: Cluster) 
     cluster.kill_redis()
     for url in (cluster.aggregator_url, cluster.generator_url):
         assert httpx.get(f"{url}/readyz", timeout=30).status_code == 503
-    time.sleep(1.0)
+    time.sleep(OUTAGE_SECONDS)  # longer than the Redis client's own retries: the round loop must wait it out
     cluster.start_redis_again()
 
     assert clients[1].upload(fid, 0, *SHAPE).json()["duplicate"] is False
@@ -45,6 +46,7 @@ def test_services_reconnect_to_a_restarted_redis_and_carry_on(cluster: Cluster) 
     assert state["status"] == "finished", state
     assert [r["uploads"] for r in state["rounds"]] == [2, 2]  # type: ignore[attr-defined]
     assert cluster.package(fid, 2).tensors["images"].shape == (CLASSES, 1, 8, 8)
+    assert "resuming once the state store answers" in aggregator.tail(400)
     for member, url in ((aggregator, cluster.aggregator_url), (generator, cluster.generator_url)):
         assert member.process.poll() is None
         assert httpx.get(f"{url}/readyz").status_code == 200
