@@ -35,13 +35,16 @@ def start_agent(cluster: Cluster, index: int, enrollment_token: str | None = Non
     return cluster.start(f"agent-{index}", args, {})
 
 
+def enrol_agent(cluster: Cluster, index: int) -> LocalProcess:
+    token = cluster.admin.post("/v1/admin/enrollment-tokens", json={"ttl_seconds": 300}).json()["token"]
+    agent = start_agent(cluster, index, token)
+    wait_until(lambda: len(cluster.admin.get("/v1/clients").json()) > index, 120, f"agent {index} to enrol")
+    return agent
+
+
 def test_a_killed_agent_misses_the_round_by_quorum_and_rejoins_the_next(cluster: Cluster) -> None:
     cluster.start_aggregator()
-    agents = []
-    for index in range(AGENTS):  # one at a time, so client ids equal data indices
-        token = cluster.admin.post("/v1/admin/enrollment-tokens", json={"ttl_seconds": 300}).json()["token"]
-        agents.append(start_agent(cluster, index, token))
-        wait_until(lambda: len(cluster.admin.get("/v1/clients").json()) > index, 120, f"agent {index} to enrol")
+    agents = [enrol_agent(cluster, index) for index in range(AGENTS)]  # one at a time: client id = data index
     victim = AGENTS - 1
     fid = cluster.create(CONFIG)
 
