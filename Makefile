@@ -6,6 +6,7 @@ BIN     := $(VENV)/bin
 FMNIST20 ?= bench/data/fmnist20
 
 .PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator builtin-generator clean
+.PHONY: bench-soak
 
 $(BIN)/fedloom: pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,7 +47,11 @@ bench-sim: install $(FMNIST20)/config.json
 bench-generator: install
 	$(PY) bench/generator.py --out bench/results/generator.json
 
-bench: bench-sim bench-generator
+# 300 short FedKTL rounds through one aggregator process (Redis, S3): its RSS after round 300 vs round 50.
+bench-soak: install
+	$(PY) bench/soak.py --rounds 300 --out bench/results/soak.json
+
+bench: bench-sim bench-generator bench-soak
 
 # Retrain the committed built-in generator (CPU, about 20 minutes; needs the optional training extra).
 builtin-generator: install

@@ -46,15 +46,19 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
             proc.wait(timeout)
 
 
-def start_redis(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """A redis-server on 127.0.0.1 (a free port unless given) without persistence; returns (proc, url)."""
+def start_redis(port: int | None = None, data_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server on 127.0.0.1 (a free port unless given); returns (proc, url). Without persistence,
+    or, with `data_dir`, with an append-only file there synced on every write (survives SIGKILL)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not on PATH")
     for attempt in range(3):  # a free port can be taken by someone else before redis binds it
         chosen = port or free_port()
-        args = [binary, "--port", str(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        args += ["--dir", tempfile.gettempdir(), "--loglevel", "warning"]
+        args = [binary, "--port", str(chosen), "--bind", "127.0.0.1", "--save", "", "--loglevel", "warning"]
+        if data_dir is None:
+            args += ["--appendonly", "no", "--dir", tempfile.gettempdir()]
+        else:
+            args += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(data_dir)]
         try:
             proc = _spawn(args, "redis", functools.partial(_redis_answers, chosen))
         except RuntimeError:

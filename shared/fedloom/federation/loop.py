@@ -70,11 +70,15 @@ def run_federation(
     join_ratio: float,
     rng: torch.Generator,
     on_round: Callable[[RoundMetrics], None] = lambda _: None,
+    on_state: Callable[[int, Any, torch.Generator], None] = lambda *_: None,
+    first_round: int = 0,
 ) -> FederationOutcome:
-    """Run `rounds` rounds; `on_round` sees each round's metrics as soon as it is done."""
+    """Run rounds `first_round` .. `rounds - 1`; `on_round` sees each round's metrics as soon as it is done,
+    then `on_state(next_round, state, rng)` the state to resume from (`state` and `rng` as they were
+    after round `first_round - 1` when resuming)."""
     history = []
     bootstrap, payload = server.bootstrap(state), server.broadcast(state)
-    for round_ in range(rounds):
+    for round_ in range(first_round, rounds):
         started = time.perf_counter()
         selected = sample_clients(client_ids, join_ratio, rng)
         outcome = transport.fit(selected, payload, bootstrap)
@@ -97,4 +101,5 @@ def run_federation(
         )
         history.append(metrics)
         on_round(metrics)
+        on_state(round_ + 1, state, rng)
     return FederationOutcome(history=history, final_payload=payload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedloom.errors import ConfigError, FedLoomError
+from fedloom.stores.errors import StoreUnavailable
 
 
 class ServiceError(FedLoomError):
@@ -44,7 +45,10 @@ class Unprocessable(ServiceError, ValueError):
 
 
 def status_of(exc: FedLoomError) -> int:
-    """Its own status for a ServiceError; 422 for a bad setting; 400 for bad bytes and anything else."""
+    """Its own status for a ServiceError; 503 while the state store is away; 422 for a bad setting; 400 for
+    bad bytes and anything else."""
     if isinstance(exc, ServiceError):
         return exc.status_code
+    if isinstance(exc, StoreUnavailable):
+        return 503
     return 422 if isinstance(exc, ConfigError) else 400

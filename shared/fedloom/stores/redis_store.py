@@ -13,13 +13,14 @@ import time
 from typing import Any, cast
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.typing import EncodableT, FieldT
 
+from fedloom.stores.errors import StoreUnavailable
 from fedloom.stores.protocol import StreamEntry
 
 SOCKET_TIMEOUT_SECONDS = 10.0
@@ -27,6 +28,7 @@ CONNECT_TIMEOUT_SECONDS = 3.0
 BLOCK_SLICE_SECONDS = 5.0  # < SOCKET_TIMEOUT_SECONDS
 RETRIES = 8  # backoff 0.1 s doubling, capped at 2 s: ~9 s of retrying before an error surfaces
 HEALTH_CHECK_SECONDS = 30
+PROBE_SECONDS = 1.0
 
 
 def _bytes(value: bytes | str | None) -> bytes | None:
@@ -47,6 +49,8 @@ class _Client(redis.Redis):
     def execute_command(self, *args: Any, **options: Any) -> Any:
         try:
             return super().execute_command(*args, **options)
+        except (RedisConnectionError, RedisTimeoutError) as exc:  # raised once the retries are spent
+            raise StoreUnavailable(f"Redis unreachable: {exc}") from exc
         except ResponseError as exc:
             message = str(exc)
             if message.startswith("WRONGTYPE"):
@@ -71,9 +75,15 @@ class RedisStateStore:
             health_check_interval=HEALTH_CHECK_SECONDS,
             retry=retry,
         )
+        # health probes answer within a second while Redis is away, instead of after the retries
+        no_retry = Retry(NoBackoff(), 0)
+        self._probe = _Client.from_url(
+            url, socket_timeout=PROBE_SECONDS, socket_connect_timeout=PROBE_SECONDS, retry=no_retry
+        )
 
     def close(self) -> None:
         self._redis.close()
+        self._probe.close()
 
     # --- plain keys ---
 
@@ -214,6 +224,6 @@ class RedisStateStore:
 
     def ping(self) -> bool:
         try:
-            return bool(self._redis.ping())
-        except (RedisConnectionError, RedisTimeoutError):
+            return bool(self._probe.ping())
+        except StoreUnavailable:
             return False

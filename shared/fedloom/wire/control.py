@@ -75,6 +75,14 @@ class FederationConfig(ControlModel):
     shared_architecture: str = Field(
         "", max_length=100, description="model the server builds for FML/FedKD/FedMRL; empty: the first client's"
     )
+    generator_retry_seconds: float = Field(
+        120.0, gt=0, le=3600, description="how long a round keeps retrying an unreachable generator service"
+    )
+    on_generator_failure: Literal["fail", "proceed"] = Field(
+        "fail",
+        description="when the generator stays unreachable: 'fail' the federation, or 'proceed' with the round "
+        "published without new images (its uploads are not aggregated)",
+    )
 
 
 class Federation(ControlModel):
@@ -92,6 +100,7 @@ class RoundSummary(ControlModel):
     accuracy_std: float | None = None
     phase_seconds: dict[str, float] = Field(default_factory=dict)
     server: dict[str, float] = Field(default_factory=dict)
+    note: str | None = None
 
 
 class FederationState(ControlModel):
@@ -101,6 +110,7 @@ class FederationState(ControlModel):
     current_round: int
     clients: list[int]
     rounds: list[RoundSummary]
+    error: str | None = None
 
 
 class Task(ControlModel):

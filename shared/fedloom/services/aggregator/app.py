@@ -53,6 +53,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         build_state(app, settings)
+        app.state.coordinator.resume_running()  # federations a previous process left running
         log.info(
             "aggregator ready (state: %s, artifacts: %s)",
             settings.redis_url or "in-process",

@@ -5,25 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from functools import partial
 from typing import Any
 
-import torch
-
 from fedloom.algorithms import get_algorithm, make_config
-from fedloom.algorithms.base import ServerEnv, TrainSettings
-from fedloom.errors import FedLoomError
-from fedloom.federation.loop import RoundMetrics, run_federation
-from fedloom.generation.backends import load_generator
-from fedloom.generation.protocol import ImageGenerator
+from fedloom.federation.loop import RoundMetrics
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
-from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
+from fedloom.services.aggregator.runner import FederationRunner
 from fedloom.services.aggregator.transport import (
-    PhaseReportingGenerator,
-    ServiceTransport,
     bootstrap_key,
     client_queue,
     package_key,
@@ -34,7 +27,9 @@ from fedloom.wire.control import FederationConfig, FederationState, MetricsRepor
 from fedloom.wire.routes import key
 
 log = logging.getLogger("fedloom.aggregator")
-FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", "current_round"} JSON
+FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", "rounds", "error"} JSON
+UPLOAD_STREAM_LENGTH = 100_000  # wake-ups kept per federation (the uploads themselves are in a hash)
+CLOSING_WAIT_SECONDS = 5.0
 
 
 class Coordinator:
@@ -81,6 +76,7 @@ class Coordinator:
             current_round=len(rounds),
             clients=record["clients"],
             rounds=rounds,
+            error=record.get("error"),
         )
 
     def federations(self) -> list[FederationState]:
@@ -97,55 +93,58 @@ class Coordinator:
             raise Conflict(f"{len(clients)} clients enrolled, the federation needs at least {config.min_clients}")
         record.update(status="running", clients=clients)
         self.save(fid, record)
+        self.launch(fid, config, clients)
+        return self.state(fid)
+
+    def resume_running(self) -> list[str]:
+        """After a restart: carry on every federation the store says is running, from its checkpoint."""
+        resumed = []
+        for fid, raw in sorted(self.store.hgetall(FEDERATIONS).items()):
+            record = json.loads(raw)
+            if record["status"] == "running" and fid not in self.threads:
+                config = FederationConfig.model_validate(record["config"])
+                self.launch(fid, config, record["clients"])
+                resumed.append(fid)
+        if resumed:
+            log.info("resuming federations %s", ", ".join(resumed))
+        return resumed
+
+    def launch(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
         thread = threading.Thread(target=self.run, args=(fid, config, clients), name=f"federation-{fid}", daemon=True)
         self.threads[fid] = thread
         thread.start()
-        return self.state(fid)
-
-    def generator_for(self, fid: str, config: FederationConfig) -> ImageGenerator:
-        """'remote' = the generator service; anything else is loaded in this process (builtin, tiny, path)."""
-        if config.generator != "remote":
-            return load_generator(config.generator)
-        if self.generator_url is None:
-            raise FedLoomError("generator 'remote' needs FEDLOOM_GENERATOR_URL")
-        queue = GeneratorQueue(self.store, self.artifacts, fid) if self.generation_jobs else None
-        return RemoteGenerator(self.generator_url, queue=queue)
 
     def run(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
-        """The round loop of one federation (runs in its own thread)."""
+        """The round loop of one federation (its own thread), from its checkpoint when it has one."""
+        runner = FederationRunner(
+            fid,
+            config,
+            clients,
+            self.store,
+            self.artifacts,
+            partial(self.record_round, fid),
+            self.generator_url,
+            self.generation_jobs,
+        )
         try:
-            spec = get_algorithm(config.algorithm)
-            server = spec.make_server(make_config(spec, config.options))
-            transport = ServiceTransport(fid, config, self.store, self.artifacts)
-            generator = (
-                PhaseReportingGenerator(self.generator_for(fid, config), transport) if spec.needs_generator else None
-            )
-            env = ServerEnv(
-                num_classes=config.num_classes,
-                feature_dim=config.feature_dim,
-                settings=TrainSettings(**config.training.model_dump()),
-                seed=config.seed,
-                device=torch.device("cpu"),
-                input_shape=config.input_shape,
-                generator=generator,
-            )
-            rng = torch.Generator().manual_seed(config.seed)
-            rounds = config.rounds
-            on_round = partial(self.record_round, fid)
-            run_federation(server, server.init(env), transport, clients, rounds, 1.0, rng, on_round=on_round)
+            runner.run()
             self.set_status(fid, "finished")
-        except Exception:
+        except Exception as exc:
             log.exception("federation %s failed", fid)
-            self.set_status(fid, "failed")
+            self.set_status(fid, "failed", error=f"{type(exc).__name__}: {exc}")
 
-    def set_status(self, fid: str, status: str) -> None:
+    def set_status(self, fid: str, status: str, error: str | None = None) -> None:
         record = self.load(fid)
         record["status"] = status
+        if error is not None:
+            record["error"] = error
         self.save(fid, record)
 
     def record_round(self, fid: str, metrics: RoundMetrics) -> None:
+        """Add the round's summary (or replace it: a round resumed after a restart is recorded again)."""
         record = self.load(fid)
         phases = self.book.record(fid, metrics.round)
+        note = phases.get("note")
         summary = RoundSummary(
             round=metrics.round,
             phase="published",
@@ -157,8 +156,9 @@ class Coordinator:
             accuracy_std=metrics.accuracy_std,
             server=metrics.server,
             phase_seconds=phase_durations(phases),
+            note=note.decode() if note else None,
         )
-        record["rounds"].append(summary.model_dump(mode="json"))
+        record["rounds"] = [*record["rounds"][: metrics.round], summary.model_dump(mode="json")]
         self.save(fid, record)
         log.info("federation %s round %d accuracy %.4f", fid, metrics.round, metrics.accuracy)
 
@@ -173,10 +173,23 @@ class Coordinator:
         self.check_round_open(fid, round_, client_id)
         config = FederationConfig.model_validate(self.load(fid)["config"])
         get_algorithm(config.algorithm).check_update(update, config.num_classes, config.feature_dim)
-        if not self.book.mark_uploaded(fid, round_, client_id):
+        if not self.book.save_upload(fid, round_, client_id, body):
+            self.confirm_counted(fid, round_, client_id)
             return False
-        self.store.xadd(upload_stream(fid), {"update": body, "client": str(client_id).encode()})
+        wake = {"client": str(client_id).encode(), "round": str(round_).encode()}
+        self.store.xadd(upload_stream(fid), wake, maxlen=UPLOAD_STREAM_LENGTH)
+        self.confirm_counted(fid, round_, client_id)
         return True
+
+    def confirm_counted(self, fid: str, round_: int, client_id: int) -> None:
+        """An upload saved while its round was closing counts only if the round's frozen list has it."""
+        if self.book.phase(fid, round_) == "collecting":
+            return  # saved before the round left "collecting": the round worker's final read sees it
+        deadline = time.monotonic() + CLOSING_WAIT_SECONDS
+        while (collected := self.book.collected(fid, round_)) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if collected is None or client_id not in collected:
+            raise Conflict(f"round {round_} of federation {fid} closed before the upload of client {client_id}")
 
     def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
         self.load(fid)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -28,7 +29,15 @@ from fedloom.wire.generation import (
     generation_status_key,
     job_fields,
 )
-from fedloom.wire.routes import GENERATION_STREAM, GENERATOR_IMAGES, GENERATOR_INFO, GENERATOR_LATENTS, MSGPACK, key
+from fedloom.wire.routes import (
+    GENERATION_STREAM,
+    GENERATOR_IMAGES,
+    GENERATOR_INFO,
+    GENERATOR_LATENTS,
+    HEALTHZ,
+    MSGPACK,
+    key,
+)
 
 log = logging.getLogger("fedloom.aggregator")
 
@@ -39,20 +48,27 @@ class GeneratorUnavailable(FedLoomError):
 
 @dataclass
 class GeneratorQueue:
-    """Where generation jobs go when a Redis is shared with the generator service."""
+    """Where generation jobs go when a Redis is shared with the generator service.
+
+    `current_round` names each job after the round it belongs to, so a round done again after a restart
+    reuses its job's keys instead of leaving new ones behind.
+    """
 
     store: StateStore
     artifacts: ArtifactStore
     federation_id: str
+    current_round: Callable[[], int]
     timeout_seconds: float = 600.0
-    jobs: int = 0
 
 
 @dataclass
 class RemoteGenerator:
+    """`retry_seconds`: how long one call keeps retrying an unreachable service (backoff doubling from
+    `backoff_seconds`, capped at 5 s) before it raises `GeneratorUnavailable`."""
+
     url: str
-    attempts: int = 4
-    backoff_seconds: float = 0.5
+    retry_seconds: float = 120.0
+    backoff_seconds: float = 0.25
     timeout_seconds: float = 120.0
     queue: GeneratorQueue | None = None
     info: GeneratorInfo = field(init=False)
@@ -64,11 +80,15 @@ class RemoteGenerator:
         self.num_ws, self.resolution = self.info.num_ws, self.info.resolution
 
     def call(self, method: str, path: str, body: bytes | None = None) -> bytes:
-        """One request with bounded retries on connection errors, timeouts and 5xx."""
+        """One request, retried on connection errors, timeouts and 5xx until `retry_seconds` are spent."""
         headers = {"Content-Type": MSGPACK} if body is not None else {}
-        for attempt in range(1, self.attempts + 1):
+        deadline = time.monotonic() + self.retry_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = max(0.5, min(self.timeout_seconds, deadline - time.monotonic()))
             try:
-                response = self.http.request(method, path, content=body, headers=headers)
+                response = self.http.request(method, path, content=body, headers=headers, timeout=timeout)
                 if response.status_code < 500:
                     response.raise_for_status()
                     return response.content
@@ -77,9 +97,20 @@ class RemoteGenerator:
                 reason = repr(exc)
             except httpx.HTTPStatusError as exc:
                 raise GeneratorUnavailable(f"generator refused {path}: {exc.response.text}") from exc
-            log.warning("generator %s %s failed (%s), attempt %d/%d", method, path, reason, attempt, self.attempts)
-            time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-        raise GeneratorUnavailable(f"generator at {self.url} unavailable after {self.attempts} attempts")
+            pause = min(5.0, self.backoff_seconds * 2 ** (attempt - 1), deadline - time.monotonic())
+            log.warning("generator %s %s failed (%s), attempt %d", method, path, reason, attempt)
+            if pause <= 0:
+                raise GeneratorUnavailable(
+                    f"generator at {self.url} unavailable: {attempt} tries in {self.retry_seconds:g} s, last {reason}"
+                )
+            time.sleep(pause)
+
+    def alive(self) -> bool:
+        """One quick liveness probe of the service (no retries)."""
+        try:
+            return self.http.get(HEALTHZ, timeout=2.0).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def map_latents(self, z: torch.Tensor) -> torch.Tensor:
         body = encode(LatentRequest(z=z.detach().float().cpu()))
@@ -95,17 +126,26 @@ class RemoteGenerator:
         return decode(self.call("POST", GENERATOR_IMAGES, encode(request)), ImageResponse).images
 
     def synthesize_by_job(self, request: ImageRequest, queue: GeneratorQueue) -> torch.Tensor:
-        """Queue a generation job and wait for the worker's result in the artifact store."""
-        job = queue.jobs
-        queue.jobs += 1
+        """Queue a generation job and wait for the worker's result in the artifact store; give up when the
+        service stops answering for `retry_seconds` or the job takes longer than the queue's timeout."""
+        job = queue.current_round()
         status_key = generation_status_key(queue.federation_id, job)
         queue.store.delete(status_key)
         queue.store.xadd(key(GENERATION_STREAM), job_fields(queue.federation_id, job, request))
         deadline = time.monotonic() + queue.timeout_seconds
+        last_alive = checked = time.monotonic()
         while (raw := queue.store.get(status_key)) is None:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise GeneratorUnavailable(f"generation job {job} got no result in {queue.timeout_seconds:.0f} s")
+            if now - checked > 1.0:
+                checked, last_alive = now, now if self.alive() else last_alive
+                if now - last_alive > self.retry_seconds:
+                    raise GeneratorUnavailable(
+                        f"generator at {self.url} unavailable for {self.retry_seconds:g} s during generation job {job}"
+                    )
             time.sleep(0.05)
+        queue.store.delete(status_key)
         result = decode(raw, GenerationResult)
         if result.status != "done" or result.artifact_key is None:
             raise GeneratorUnavailable(f"generation job {job} failed: {result.error}")

@@ -1,11 +1,15 @@
 """Round records in the StateStore: phase, selected clients, deadline, uploads, metrics, timings.
 
 Keys per federation f and round r:
-  fed:f:round:r           hash  phase, clients (JSON), deadline, phase timestamps
-  fed:f:round:r:uploaded  hash  client id -> "1" (first upload wins: idempotency)
+  fed:f:round:r           hash  phase, clients (JSON), deadline, collected (JSON), note, phase timestamps
+  fed:f:round:r:uploaded  hash  client id -> the accepted upload's bytes (first upload wins: idempotency)
   fed:f:round:r:metrics   hash  client id -> MetricsReport JSON
   fed:f:round:r:events    list  wake-ups for whoever waits on metrics
-  fed:f:uploads           stream accepted uploads for the round worker
+  fed:f:uploads           stream (client, round) of each accepted upload: wakes the round worker
+
+The uploads hash is the record of what was accepted: a restarted aggregator reads it again, so nothing
+accepted is lost, and it is keyed by client, so nothing is counted twice. `collected` freezes which of
+them the round aggregates (written once the phase left "collecting").
 """
 
 from __future__ import annotations
@@ -57,9 +61,38 @@ class RoundBook:
         raw = self.store.hget(round_key(fid, round_), "clients")
         return list(json.loads(raw)) if raw else []
 
-    def mark_uploaded(self, fid: str, round_: int, client_id: int) -> bool:
-        """True for the first upload of this client in this round, False for a repeat."""
-        return self.store.hsetnx(round_key(fid, round_, "uploaded"), str(client_id), b"1")
+    def deadline(self, fid: str, round_: int) -> float:
+        raw = self.store.hget(round_key(fid, round_), "deadline")
+        return float(raw) if raw else 0.0
+
+    def note(self, fid: str, round_: int, text: str) -> None:
+        """A line for the operators about how the round went (shown in its RoundSummary)."""
+        self.store.hset(round_key(fid, round_), {"note": text.encode()})
+
+    def save_upload(self, fid: str, round_: int, client_id: int, body: bytes) -> bool:
+        """Keep the first upload of this client in this round (True); a repeat changes nothing (False)."""
+        return self.store.hsetnx(round_key(fid, round_, "uploaded"), str(client_id), body)
+
+    def uploads(self, fid: str, round_: int) -> dict[int, bytes]:
+        return {int(cid): body for cid, body in self.store.hgetall(round_key(fid, round_, "uploaded")).items()}
+
+    def freeze(self, fid: str, round_: int, clients: list[int]) -> None:
+        """Fix the clients whose uploads the round aggregates (after its phase left "collecting")."""
+        self.store.hset(round_key(fid, round_), {"collected": json.dumps(sorted(clients)).encode()})
+
+    def collected(self, fid: str, round_: int) -> list[int] | None:
+        raw = self.store.hget(round_key(fid, round_), "collected")
+        return list(json.loads(raw)) if raw else None
+
+    def mark(self, fid: str, round_: int, name: str) -> None:
+        self.store.hset(round_key(fid, round_), {name: b"1"})
+
+    def marked(self, fid: str, round_: int, name: str) -> bool:
+        return self.store.hget(round_key(fid, round_), name) is not None
+
+    def forget_uploads(self, fid: str, round_: int) -> None:
+        """Drop a finished round's upload bytes (its result is in the server checkpoint by then)."""
+        self.store.delete(round_key(fid, round_, "uploaded"))
 
     def save_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> None:
         self.store.hset(round_key(fid, round_, "metrics"), {str(client_id): report.model_dump_json().encode()})

@@ -73,14 +73,26 @@ class ServiceTransport:
         return len(new) * len(self.artifacts.get(bootstrap_key(self.fid))) if new else 0
 
     def fit(self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload) -> FitOutcome:
+        """Publish, dispatch and collect round `payload.round`; a round a restarted aggregator finds begun
+        is resumed where it stood (same deadline, the uploads accepted so far, no second dispatch)."""
         round_ = payload.round
         size = self.publish(payload, bootstrap)
-        deadline = time.time() + self.config.round_deadline_seconds
-        self.book.open(self.fid, round_, "open", list(client_ids), deadline)
-        self.dispatch("fit", round_, client_ids)
-        self.book.set_phase(self.fid, round_, "collecting")
-        updates, upload_bytes = self.collect(round_, set(client_ids), deadline)
-        self.book.set_phase(self.fid, round_, "aggregating")
+        phase = self.book.phase(self.fid, round_)
+        if phase is None:
+            deadline = time.time() + self.config.round_deadline_seconds
+            self.book.open(self.fid, round_, "open", list(client_ids), deadline)
+        else:
+            log.info("federation %s: resuming round %d (phase %s)", self.fid, round_, phase)
+        if phase in (None, "open"):
+            self.book.set_phase(self.fid, round_, "collecting")  # before the tasks: an upload may come at once
+            phase = "collecting"
+        if not self.book.marked(self.fid, round_, "tasks_sent"):  # not again when resuming the round
+            self.dispatch("fit", round_, client_ids)
+            self.book.mark(self.fid, round_, "tasks_sent")
+        collected = self.book.collected(self.fid, round_)
+        if phase == "collecting" or collected is None:
+            collected = self.collect(round_, set(client_ids), self.book.deadline(self.fid, round_))
+        updates, upload_bytes = self.updates(round_, collected)
         self.aggregating_round = round_
         download = size * len(client_ids) + self.bootstrap_bytes(client_ids)
         return FitOutcome(updates=updates, upload_bytes=upload_bytes, download_bytes=download)
@@ -88,30 +100,39 @@ class ServiceTransport:
     def quorum(self, selected: int) -> int:
         return max(self.config.min_clients, math.ceil(self.config.quorum_fraction * selected))
 
-    def collect(self, round_: int, selected: set[int], deadline: float) -> tuple[list[ClientUpdate], int]:
-        """Read the upload stream until every selected client uploaded or the deadline passed."""
-        got: dict[int, ClientUpdate] = {}
-        total = 0
+    def collect(self, round_: int, selected: set[int], deadline: float) -> list[int]:
+        """Wait until every selected client uploaded or the deadline passed; freeze who counts."""
+        got = set(self.book.uploads(self.fid, round_)) & selected  # accepted before a restart
         stream = upload_stream(self.fid)
         while len(got) < len(selected) and time.time() < deadline:
-            entries = self.store.xreadgroup(stream, WORKER_GROUP, self.consumer, 64, min(1.0, deadline - time.time()))
+            entries = self.store.xreadgroup(stream, WORKER_GROUP, self.consumer, 256, min(1.0, deadline - time.time()))
             for entry_id, fields in entries:
-                update = decode(fields["update"], ClientUpdate)
-                if update.round == round_ and update.client_id in selected:
-                    got[update.client_id] = update
-                    total += len(fields["update"])
+                if int(fields["round"]) == round_ and int(fields["client"]) in selected:
+                    got.add(int(fields["client"]))
                 self.store.xack(stream, WORKER_GROUP, entry_id)
-        if len(got) < min(self.quorum(len(selected)), len(selected)):
+        self.book.set_phase(self.fid, round_, "aggregating")  # uploads from now on wait for `collected`
+        collected = sorted(set(self.book.uploads(self.fid, round_)) & selected)
+        self.book.freeze(self.fid, round_, collected)
+        if len(collected) < min(self.quorum(len(selected)), len(selected)):
             self.book.set_phase(self.fid, round_, "failed")
-            raise RoundFailed(f"round {round_}: {len(got)} of {len(selected)} uploads by the deadline")
-        return [got[cid] for cid in sorted(got)], total
+            raise RoundFailed(f"round {round_}: {len(collected)} of {len(selected)} uploads by the deadline")
+        return collected
+
+    def updates(self, round_: int, collected: list[int]) -> tuple[list[ClientUpdate], int]:
+        bodies = self.book.uploads(self.fid, round_)
+        missing = [cid for cid in collected if cid not in bodies]
+        if missing:
+            raise RoundFailed(f"round {round_}: the uploads of clients {missing} are no longer in the state store")
+        return [decode(bodies[cid], ClientUpdate) for cid in collected], sum(len(bodies[c]) for c in collected)
 
     def evaluate(self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload) -> list[EvalReport]:
         """Publish the new package; every client evaluates with it and reports metrics for the round."""
         round_ = payload.round - 1
         self.publish(payload, bootstrap)
+        if not self.book.marked(self.fid, round_, "evaluations_sent"):  # not again when resuming the round
+            self.dispatch("evaluate", round_, client_ids)
+            self.book.mark(self.fid, round_, "evaluations_sent")
         self.book.set_phase(self.fid, round_, "published")
-        self.dispatch("evaluate", round_, client_ids)
         deadline = time.time() + self.config.round_deadline_seconds
         reports = self.book.metrics(self.fid, round_)
         while len(reports) < len(client_ids) and time.time() < deadline:
