@@ -11,11 +11,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from fedloom.errors import FedLoomError, WireError
+from fedloom.services.aggregator.audit import AuditLog
 from fedloom.services.aggregator.coordinator import Coordinator
 from fedloom.services.aggregator.metrics import Metrics
+from fedloom.services.aggregator.rate_limit import RateLimiter, TooManyRequests, retry_after_header
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
 from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom.services.body_limit import BodyLimitMiddleware
 from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
 
@@ -25,7 +28,8 @@ log = logging.getLogger("fedloom.aggregator")
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FedLoomError)
     kind = "invalid message" if isinstance(exc, WireError) else type(exc).__name__
-    return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc))
+    headers = retry_after_header(exc) if isinstance(exc, TooManyRequests) else None
+    return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc), headers=headers)
 
 
 def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
@@ -39,6 +43,8 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
         settings.artifact_dir,
     )
     app.state.metrics = Metrics()
+    app.state.audit = AuditLog(settings.audit_log)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.registry = ClientRegistry(app.state.store)
     app.state.coordinator = Coordinator(
         app.state.store,
@@ -59,6 +65,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             settings.s3_endpoint or settings.artifact_dir,
         )
         yield
+        app.state.audit.close()
 
     app = FastAPI(title="FedLoom aggregator", version="1", lifespan=lifespan)
     app.add_exception_handler(FedLoomError, domain_error)
@@ -73,4 +80,5 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
         app.state.metrics.observe(getattr(route, "path", "unmatched"), time.perf_counter() - started)
         return response
 
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read
     return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from fedloom.services.aggregator.audit import token_ref
 from fedloom.services.aggregator.deps import (
+    AuditDep,
     ClientIdDep,
     CoordinatorDep,
     MetricsDep,
@@ -26,8 +28,15 @@ def msgpack(data: bytes) -> Response:
 
 
 @router.post(routes.CLIENTS, status_code=201)
-def enroll(body: EnrollRequest, registry: RegistryDep) -> Enrollment:
-    return registry.enroll(body)
+def enroll(body: EnrollRequest, registry: RegistryDep, audit: AuditDep) -> Enrollment:
+    token = token_ref(body.enrollment_token)
+    try:
+        enrolled = registry.enroll(body)
+    except Exception as exc:
+        audit.record("enrol", token, "refused", name=body.name, reason=str(exc)[:200])
+        raise
+    audit.record("enrol", token, "ok", client_id=enrolled.client_id, name=body.name)
+    return enrolled
 
 
 @router.get(routes.NEXT_TASK, response_model=Task, responses={204: {"description": "no task within `wait`"}})
