@@ -1,8 +1,8 @@
 """ASGI middleware that caps every request body before it is read whole (JSON and msgpack alike).
 
 A declared `Content-Length` over the cap is answered 413 at once, without reading a byte; a body sent
-without one (chunked) is counted as it streams in and refused with `PayloadTooLarge` (413 through the
-app's error handler) as soon as it passes the cap, so no route ever holds more than the cap in memory.
+without one (chunked) is counted as it streams in and answered 413 as soon as it passes the cap (the
+app then sees the client as gone), so no route ever holds more than the cap in memory.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedloom.services.http_errors import PayloadTooLarge, ServiceError
+from fedloom.services.http_errors import ServiceError
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -49,18 +49,36 @@ class BodyLimitMiddleware:
         if declared is not None and declared > self.max_bytes:
             await refuse(send, 413, f"body of {declared} bytes exceeds the limit of {self.max_bytes}")
             return
-        await self.app(scope, self.counting(receive), send)
+        guard = StreamGuard(receive, send, self.max_bytes)
+        try:
+            await self.app(scope, guard.receive, guard.send)
+        except Exception:
+            if not guard.refused:  # after our 413 the app's complaint about the cut-off body is moot
+                raise
 
-    def counting(self, receive: Receive) -> Receive:
-        received = 0
 
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(f"body exceeds the limit of {self.max_bytes} bytes")
+class StreamGuard:
+    """Counts body bytes as the app reads them; past the cap it answers 413 and tells the app the client left."""
+
+    def __init__(self, receive: Receive, send: Send, max_bytes: int) -> None:
+        self.inner_receive, self.inner_send, self.max_bytes = receive, send, max_bytes
+        self.received, self.started, self.refused = 0, False, False
+
+    async def receive(self) -> Message:
+        message = await self.inner_receive()
+        if message["type"] != "http.request":
             return message
+        self.received += len(message.get("body", b""))
+        if self.received <= self.max_bytes:
+            return message
+        if not self.started and not self.refused:
+            self.refused = True
+            await refuse(self.inner_send, 413, f"body exceeds the limit of {self.max_bytes} bytes")
+        return {"type": "http.disconnect"}
 
-        return counted
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return  # the answer (413) is already out
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.inner_send(message)
