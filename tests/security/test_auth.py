@@ -86,7 +86,7 @@ def test_tokens_are_stored_hashed_and_a_revoked_token_is_refused_at_once_everywh
         stored = redis.Redis.from_url(url_redis)
         everything = b"".join(
             b"".join(stored.hgetall(k).values()) + b"".join(stored.hgetall(k).keys())
-            for k in stored.keys()
+            for k in stored.scan_iter()
             if stored.type(k) == b"hash"
         )
         assert api_token.encode() not in everything and b"enrol_" not in everything
