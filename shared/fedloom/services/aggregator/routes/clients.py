@@ -17,6 +17,7 @@ from fedloom.services.aggregator.deps import (
     RegistryDep,
     SettingsDep,
 )
+from fedloom.services.openapi import MSGPACK_REPLY, MSGPACK_REQUEST
 from fedloom.wire import routes
 from fedloom.wire.control import Enrollment, EnrollRequest, MetricsReport, Task
 
@@ -47,17 +48,17 @@ async def next_task(
     return task if task is not None else Response(status_code=204)
 
 
-@router.get(routes.BOOTSTRAP, response_class=Response)
+@router.get(routes.BOOTSTRAP, response_class=Response, openapi_extra=MSGPACK_REPLY)
 def bootstrap(federation_id: str, client_id: ReaderDep, packages: PackagesDep) -> Response:
     return msgpack(packages.bootstrap(federation_id, client_id))
 
 
-@router.get(routes.ROUND_PACKAGE, response_class=Response)
+@router.get(routes.ROUND_PACKAGE, response_class=Response, openapi_extra=MSGPACK_REPLY)
 def package(federation_id: str, round: int, client_id: ReaderDep, packages: PackagesDep) -> Response:
     return msgpack(packages.package(federation_id, round, client_id))
 
 
-@router.put(routes.ROUND_UPDATE)
+@router.put(routes.ROUND_UPDATE, openapi_extra=MSGPACK_REQUEST)
 def upload(
     federation_id: str,
     round: int,
