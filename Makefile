@@ -5,7 +5,7 @@ PIP     := $(VENV)/bin/pip
 BIN     := $(VENV)/bin
 FMNIST20 ?= bench/data/fmnist20
 
-.PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator builtin-generator clean
+.PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator bench-load builtin-generator clean
 
 $(BIN)/fedloom: pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,7 +46,7 @@ bench-sim: install $(FMNIST20)/config.json
 bench-generator: install
 	$(PY) bench/generator.py --out bench/results/generator.json
 
-bench: bench-sim bench-generator
+bench: bench-sim bench-generator bench-load
 
 # Retrain the committed built-in generator (CPU, about 20 minutes; needs the optional training extra).
 builtin-generator: install
@@ -56,3 +56,7 @@ builtin-generator: install
 
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
+
+# 1,000 clients x 3 rounds of FedKTL uploads through the real aggregator + Redis -> bench/results/load.json
+bench-load: install
+	$(PY) bench/load.py --out bench/results/load.json

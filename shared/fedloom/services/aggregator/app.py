@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fedloom.errors import FedLoomError, WireError
@@ -18,6 +17,7 @@ from fedloom.services.aggregator.rate_limit import RateLimiter, TooManyRequests,
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
 from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom.services.aggregator.timing import TimingMiddleware
 from fedloom.services.body_limit import BodyLimitMiddleware
 from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
@@ -32,7 +32,7 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc), headers=headers)
 
 
-def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
+def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) -> None:
     app.state.settings = settings
     app.state.store = state_store_from_url(settings.redis_url)
     app.state.artifacts = artifact_store_from_settings(
@@ -42,7 +42,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
         settings.s3_bucket,
         settings.artifact_dir,
     )
-    app.state.metrics = Metrics()
+    app.state.metrics = metrics
     app.state.audit = AuditLog(settings.audit_log)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.registry = ClientRegistry(app.state.store)
@@ -56,9 +56,11 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
 
 
 def create_app(settings: AggregatorSettings) -> FastAPI:
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        build_state(app, settings)
+        build_state(app, settings, metrics)
         log.info(
             "aggregator ready (state: %s, artifacts: %s)",
             settings.redis_url or "in-process",
@@ -72,13 +74,6 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     for router in (health.router, clients.router, admin.router):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        app.state.metrics.observe(getattr(route, "path", "unmatched"), time.perf_counter() - started)
-        return response
-
+    app.add_middleware(TimingMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read
     return app

@@ -51,6 +51,8 @@ class Coordinator:
         self.book = RoundBook(store)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
+        self.configs: dict[str, FederationConfig] = {}  # immutable once created: read Redis once per process
+        self.selections: dict[str, tuple[int, frozenset[int]]] = {}  # latest round's clients, fixed once open
 
     # -- records ---------------------------------------------------------------------------------
     def load(self, fid: str) -> dict[str, Any]:
@@ -129,6 +131,7 @@ class Coordinator:
                 input_shape=config.input_shape,
                 generator=generator,
             )
+            warm_up_optimisers()  # now, while round 0 collects, not in its control-plane time
             rng = torch.Generator().manual_seed(config.seed)
             rounds = config.rounds
             on_round = partial(self.record_round, fid)
@@ -171,19 +174,34 @@ class Coordinator:
         if update.round != round_:
             raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
         self.check_round_open(fid, round_, client_id)
-        config = FederationConfig.model_validate(self.load(fid)["config"])
+        config = self.config(fid)
         get_algorithm(config.algorithm).check_update(update, config.num_classes, config.feature_dim)
         if not self.book.mark_uploaded(fid, round_, client_id):
             return False
         self.store.xadd(upload_stream(fid), {"update": body, "client": str(client_id).encode()})
         return True
 
+    def config(self, fid: str) -> FederationConfig:
+        if fid not in self.configs:
+            self.configs[fid] = FederationConfig.model_validate(self.load(fid)["config"])
+        return self.configs[fid]
+
+    def selected(self, fid: str, round_: int) -> frozenset[int]:
+        """The clients selected for a round; the newest round's set is kept (one per federation)."""
+        cached = self.selections.get(fid)
+        if cached is not None and cached[0] == round_:
+            return cached[1]
+        chosen = frozenset(self.book.selected(fid, round_))
+        if chosen and (cached is None or round_ > cached[0]):
+            self.selections[fid] = (round_, chosen)
+        return chosen
+
     def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
-        self.load(fid)
+        self.config(fid)  # 404 for an unknown federation
         phase = self.book.phase(fid, round_)
         if phase != "collecting":
             raise Conflict(f"round {round_} of federation {fid} is not collecting uploads (phase: {phase})")
-        if client_id not in self.book.selected(fid, round_):
+        if client_id not in self.selected(fid, round_):
             raise Forbidden(f"client {client_id} was not selected for round {round_}")
 
     def next_task(self, client_id: int, wait_seconds: float) -> Task | None:
@@ -196,6 +214,11 @@ class Coordinator:
         if client_id not in record["clients"]:
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
         self.book.save_metrics(fid, round_, client_id, report)
+
+
+def warm_up_optimisers() -> None:
+    """The first torch optimiser imports torch._dynamo (seconds of CPU); pay that before any round closes."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 def phase_durations(record: dict[str, bytes]) -> dict[str, float]:

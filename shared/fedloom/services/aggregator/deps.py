@@ -1,4 +1,9 @@
-"""FastAPI dependencies: settings and services from app.state, bearer-token authentication, bodies."""
+"""FastAPI dependencies: settings and services from app.state, bearer-token authentication, bodies.
+
+Dependencies that only read app.state are `async def` so FastAPI runs them on the event loop; a plain
+`def` would cost a thread-pool hop per dependency per request. Those that call the state store stay
+`def` (the store's client blocks), so a slow store never stalls the event loop.
+"""
 
 from __future__ import annotations
 
@@ -18,41 +23,41 @@ from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.wire.routes import MSGPACK
 
 
-def get_settings(request: Request) -> AggregatorSettings:
+async def get_settings(request: Request) -> AggregatorSettings:
     settings: AggregatorSettings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> ClientRegistry:
+async def get_registry(request: Request) -> ClientRegistry:
     registry: ClientRegistry = request.app.state.registry
     return registry
 
 
-def get_coordinator(request: Request) -> Coordinator:
+async def get_coordinator(request: Request) -> Coordinator:
     coordinator: Coordinator = request.app.state.coordinator
     return coordinator
 
 
-def get_packages(request: Request) -> Packages:
-    return Packages(get_coordinator(request))
+async def get_packages(request: Request) -> Packages:
+    return Packages(await get_coordinator(request))
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_audit(request: Request) -> AuditLog:
+async def get_audit(request: Request) -> AuditLog:
     audit: AuditLog = request.app.state.audit
     return audit
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
 
-def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
+async def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("missing 'Authorization: Bearer <token>' header")
     return authorization.removeprefix("Bearer ").strip()

@@ -26,6 +26,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=settings.access_log,
         ssl_certfile=tls[0],
         ssl_keyfile=tls[1],
         timeout_graceful_shutdown=5,

@@ -30,3 +30,4 @@ class AggregatorSettings(BaseSettings):
     audit_log: Path | None = Field(None, description="file that receives one JSON line per admin action/enrolment")
     tls_certfile: Path | None = Field(None, description="PEM certificate; with tls_keyfile, serve HTTPS")
     tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
+    access_log: bool = Field(True, description="one log line per HTTP request (uvicorn's access log)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from fedloom.services.aggregator.audit import token_ref
@@ -67,13 +67,14 @@ def upload(
     coordinator: CoordinatorDep,
     registry: RegistryDep,
     metrics: MetricsDep,
+    after_reply: BackgroundTasks,
 ) -> dict[str, bool]:
+    """Accept (or recognise as a repeat) one upload; the client's counters are updated after the reply."""
     accepted = coordinator.accept_upload(federation_id, round, client_id, body)
     if accepted:
         metrics.inc("uploads")
         metrics.inc("upload_bytes", len(body))
-        info = registry.get(client_id)
-        registry.touch(client_id, rounds_joined=info.rounds_joined + 1, bytes_sent=info.bytes_sent + len(body))
+        after_reply.add_task(registry.record_upload, client_id, len(body))
     return {"accepted": True, "duplicate": not accepted}
 
 
