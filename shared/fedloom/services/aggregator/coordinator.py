@@ -53,6 +53,7 @@ class Coordinator:
         self.threads: dict[str, threading.Thread] = {}
         self.configs: dict[str, FederationConfig] = {}  # immutable once created: read Redis once per process
         self.selections: dict[str, tuple[int, frozenset[int]]] = {}  # latest round's clients, fixed once open
+        self.memberships: dict[str, frozenset[int]] = {}  # a federation's clients, fixed when it starts
 
     # -- records ---------------------------------------------------------------------------------
     def load(self, fid: str) -> dict[str, Any]:
@@ -102,6 +103,7 @@ class Coordinator:
         thread = threading.Thread(target=self.run, args=(fid, config, clients), name=f"federation-{fid}", daemon=True)
         self.threads[fid] = thread
         thread.start()
+        threading.Thread(target=warm_up_optimisers, name="optimiser-warm-up", daemon=True).start()
         return self.state(fid)
 
     def generator_for(self, fid: str, config: FederationConfig) -> ImageGenerator:
@@ -131,7 +133,6 @@ class Coordinator:
                 input_shape=config.input_shape,
                 generator=generator,
             )
-            warm_up_optimisers()  # now, while round 0 collects, not in its control-plane time
             rng = torch.Generator().manual_seed(config.seed)
             rounds = config.rounds
             on_round = partial(self.record_round, fid)
@@ -209,15 +210,23 @@ class Coordinator:
         raw = self.store.blpop(client_queue(client_id), timeout_seconds=wait_seconds)
         return Task.model_validate_json(raw) if raw is not None else None
 
+    def members(self, fid: str) -> frozenset[int]:
+        if fid not in self.memberships:
+            clients = frozenset(self.load(fid)["clients"])
+            if not clients:
+                return clients  # not started yet: ask again next time
+            self.memberships[fid] = clients
+        return self.memberships[fid]
+
     def accept_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> None:
-        record = self.load(fid)
-        if client_id not in record["clients"]:
+        if client_id not in self.members(fid):
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
         self.book.save_metrics(fid, round_, client_id, report)
 
 
 def warm_up_optimisers() -> None:
-    """The first torch optimiser imports torch._dynamo (seconds of CPU); pay that before any round closes."""
+    """The first torch optimiser imports torch._dynamo (seconds of CPU): pay that while round 0 collects,
+    beside the round loop, rather than in round 0's control-plane time."""
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
@@ -234,7 +243,7 @@ class Packages:
 
     def member_check(self, fid: str, client_id: int) -> None:
         """Clients read only their own federations' packages; the operator (id -1) reads all."""
-        if client_id != -1 and client_id not in self.coordinator.load(fid)["clients"]:
+        if client_id != -1 and client_id not in self.coordinator.members(fid):
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
 
     def bootstrap(self, fid: str, client_id: int) -> bytes:

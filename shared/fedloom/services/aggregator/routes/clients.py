@@ -86,7 +86,9 @@ def report_metrics(
     client_id: ClientIdDep,
     coordinator: CoordinatorDep,
     registry: RegistryDep,
+    after_reply: BackgroundTasks,
 ) -> Response:
     coordinator.accept_metrics(federation_id, round, client_id, body)
-    registry.touch(client_id, last_accuracy=body.correct / body.total if body.total else None)
+    accuracy = body.correct / body.total if body.total else None
+    after_reply.add_task(registry.touch, client_id, last_accuracy=accuracy)
     return Response(status_code=204)
