@@ -5,7 +5,7 @@ PIP     := $(VENV)/bin/pip
 BIN     := $(VENV)/bin
 FMNIST20 ?= bench/data/fmnist20
 
-.PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator builtin-generator clean
+.PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator bench-load builtin-generator clean
 .PHONY: bench-soak
 
 $(BIN)/fedloom: pyproject.toml
@@ -51,7 +51,7 @@ bench-generator: install
 bench-soak: install
 	$(PY) bench/soak.py --rounds 300 --out bench/results/soak.json
 
-bench: bench-sim bench-generator bench-soak
+bench: bench-sim bench-generator bench-soak bench-load
 
 # Retrain the committed built-in generator (CPU, about 20 minutes; needs the optional training extra).
 builtin-generator: install
@@ -61,3 +61,7 @@ builtin-generator: install
 
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
+
+# 1,000 clients x 3 rounds of FedKTL uploads through the real aggregator + Redis -> bench/results/load.json
+bench-load: install
+	$(PY) bench/load.py --out bench/results/load.json

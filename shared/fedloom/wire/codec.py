@@ -58,13 +58,13 @@ def _unpack_tensor(obj: dict[str, Any], limits: CodecLimits) -> torch.Tensor:
     raw = obj["bytes"]
     if dtype is None:
         raise WireError(f"tensor dtype {obj['dtype']!r} is not allowed")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise WireError(f"tensor shape {shape!r} is not a list of non-negative integers")
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise WireError(f"tensor shape {str(shape)[:100]} is not a list of non-negative integers")
     if len(shape) > limits.max_rank:
         raise WireError(f"tensor rank {len(shape)} exceeds the limit {limits.max_rank}")
     numel = math.prod(shape)
-    if numel > limits.max_tensor_elements:
-        raise WireError(f"tensor of {numel} elements exceeds the limit {limits.max_tensor_elements}")
+    if math.prod(max(d, 1) for d in shape) > limits.max_tensor_elements:  # also empty tensors with absurd sides
+        raise WireError(f"tensor of shape {shape} exceeds the limit of {limits.max_tensor_elements} elements")
     itemsize = torch.empty((), dtype=dtype).element_size()
     if not isinstance(raw, bytes) or len(raw) != numel * itemsize:
         raise WireError(f"tensor bytes do not match dtype {obj['dtype']} and shape {shape}")

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fedloom.errors import FedLoomError, WireError
+from fedloom.services.aggregator.audit import AuditLog
 from fedloom.services.aggregator.coordinator import Coordinator
 from fedloom.services.aggregator.metrics import Metrics
+from fedloom.services.aggregator.rate_limit import RateLimiter, TooManyRequests, retry_after_header
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
 from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom.services.aggregator.timing import TimingMiddleware
+from fedloom.services.body_limit import BodyLimitMiddleware
 from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
 
@@ -25,10 +28,11 @@ log = logging.getLogger("fedloom.aggregator")
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FedLoomError)
     kind = "invalid message" if isinstance(exc, WireError) else type(exc).__name__
-    return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc))
+    headers = retry_after_header(exc) if isinstance(exc, TooManyRequests) else None
+    return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc), headers=headers)
 
 
-def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
+def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) -> None:
     app.state.settings = settings
     app.state.store = state_store_from_url(settings.redis_url)
     app.state.artifacts = artifact_store_from_settings(
@@ -38,7 +42,9 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
         settings.s3_bucket,
         settings.artifact_dir,
     )
-    app.state.metrics = Metrics()
+    app.state.metrics = metrics
+    app.state.audit = AuditLog(settings.audit_log)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.registry = ClientRegistry(app.state.store)
     app.state.coordinator = Coordinator(
         app.state.store,
@@ -50,9 +56,11 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
 
 
 def create_app(settings: AggregatorSettings) -> FastAPI:
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        build_state(app, settings)
+        build_state(app, settings, metrics)
         app.state.coordinator.resume_running()  # federations a previous process left running
         log.info(
             "aggregator ready (state: %s, artifacts: %s)",
@@ -60,18 +68,13 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             settings.s3_endpoint or settings.artifact_dir,
         )
         yield
+        app.state.audit.close()
 
     app = FastAPI(title="FedLoom aggregator", version="1", lifespan=lifespan)
     app.add_exception_handler(FedLoomError, domain_error)
     for router in (health.router, clients.router, admin.router):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        app.state.metrics.observe(getattr(route, "path", "unmatched"), time.perf_counter() - started)
-        return response
-
+    app.add_middleware(TimingMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read
     return app

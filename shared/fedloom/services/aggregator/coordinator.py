@@ -10,6 +10,8 @@ import uuid
 from functools import partial
 from typing import Any
 
+import torch
+
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation.loop import RoundMetrics
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
@@ -46,6 +48,9 @@ class Coordinator:
         self.book = RoundBook(store)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
+        self.configs: dict[str, FederationConfig] = {}  # immutable once created: read Redis once per process
+        self.selections: dict[str, tuple[int, frozenset[int]]] = {}  # latest round's clients, fixed once open
+        self.memberships: dict[str, frozenset[int]] = {}  # a federation's clients, fixed when it starts
 
     # -- records ---------------------------------------------------------------------------------
     def load(self, fid: str) -> dict[str, Any]:
@@ -113,6 +118,7 @@ class Coordinator:
         thread = threading.Thread(target=self.run, args=(fid, config, clients), name=f"federation-{fid}", daemon=True)
         self.threads[fid] = thread
         thread.start()
+        threading.Thread(target=warm_up_optimisers, name="optimiser-warm-up", daemon=True).start()
 
     def run(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
         """The round loop of one federation (its own thread), from its checkpoint when it has one."""
@@ -171,7 +177,7 @@ class Coordinator:
         if update.round != round_:
             raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
         self.check_round_open(fid, round_, client_id)
-        config = FederationConfig.model_validate(self.load(fid)["config"])
+        config = self.config(fid)
         get_algorithm(config.algorithm).check_update(update, config.num_classes, config.feature_dim)
         if not self.book.save_upload(fid, round_, client_id, body):
             self.confirm_counted(fid, round_, client_id)
@@ -191,12 +197,27 @@ class Coordinator:
         if collected is None or client_id not in collected:
             raise Conflict(f"round {round_} of federation {fid} closed before the upload of client {client_id}")
 
+    def config(self, fid: str) -> FederationConfig:
+        if fid not in self.configs:
+            self.configs[fid] = FederationConfig.model_validate(self.load(fid)["config"])
+        return self.configs[fid]
+
+    def selected(self, fid: str, round_: int) -> frozenset[int]:
+        """The clients selected for a round; the newest round's set is kept (one per federation)."""
+        cached = self.selections.get(fid)
+        if cached is not None and cached[0] == round_:
+            return cached[1]
+        chosen = frozenset(self.book.selected(fid, round_))
+        if chosen and (cached is None or round_ > cached[0]):
+            self.selections[fid] = (round_, chosen)
+        return chosen
+
     def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
-        self.load(fid)
+        self.config(fid)  # 404 for an unknown federation
         phase = self.book.phase(fid, round_)
         if phase != "collecting":
             raise Conflict(f"round {round_} of federation {fid} is not collecting uploads (phase: {phase})")
-        if client_id not in self.book.selected(fid, round_):
+        if client_id not in self.selected(fid, round_):
             raise Forbidden(f"client {client_id} was not selected for round {round_}")
 
     def next_task(self, client_id: int, wait_seconds: float) -> Task | None:
@@ -204,11 +225,24 @@ class Coordinator:
         raw = self.store.blpop(client_queue(client_id), timeout_seconds=wait_seconds)
         return Task.model_validate_json(raw) if raw is not None else None
 
+    def members(self, fid: str) -> frozenset[int]:
+        if fid not in self.memberships:
+            clients = frozenset(self.load(fid)["clients"])
+            if not clients:
+                return clients  # not started yet: ask again next time
+            self.memberships[fid] = clients
+        return self.memberships[fid]
+
     def accept_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> None:
-        record = self.load(fid)
-        if client_id not in record["clients"]:
+        if client_id not in self.members(fid):
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
         self.book.save_metrics(fid, round_, client_id, report)
+
+
+def warm_up_optimisers() -> None:
+    """The first torch optimiser imports torch._dynamo (seconds of CPU): pay that while round 0 collects,
+    beside the round loop, rather than in round 0's control-plane time."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 def phase_durations(record: dict[str, bytes]) -> dict[str, float]:
@@ -224,7 +258,7 @@ class Packages:
 
     def member_check(self, fid: str, client_id: int) -> None:
         """Clients read only their own federations' packages; the operator (id -1) reads all."""
-        if client_id != -1 and client_id not in self.coordinator.load(fid)["clients"]:
+        if client_id != -1 and client_id not in self.coordinator.members(fid):
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
 
     def bootstrap(self, fid: str, client_id: int) -> bytes:

@@ -1,45 +1,63 @@
-"""FastAPI dependencies: settings and services from app.state, bearer-token authentication, bodies."""
+"""FastAPI dependencies: settings and services from app.state, bearer-token authentication, bodies.
+
+Dependencies that only read app.state are `async def` so FastAPI runs them on the event loop; a plain
+`def` would cost a thread-pool hop per dependency per request. Those that call the state store stay
+`def` (the store's client blocks), so a slow store never stalls the event loop.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from fedloom.services.aggregator.audit import AuditLog, token_ref
 from fedloom.services.aggregator.coordinator import Coordinator, Packages
-from fedloom.services.aggregator.errors import PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from fedloom.services.aggregator.errors import Unauthorized, UnsupportedMediaType
 from fedloom.services.aggregator.metrics import Metrics
+from fedloom.services.aggregator.rate_limit import RateLimiter
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.security import same_secret
 from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.wire.routes import MSGPACK
 
 
-def get_settings(request: Request) -> AggregatorSettings:
+async def get_settings(request: Request) -> AggregatorSettings:
     settings: AggregatorSettings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> ClientRegistry:
+async def get_registry(request: Request) -> ClientRegistry:
     registry: ClientRegistry = request.app.state.registry
     return registry
 
 
-def get_coordinator(request: Request) -> Coordinator:
+async def get_coordinator(request: Request) -> Coordinator:
     coordinator: Coordinator = request.app.state.coordinator
     return coordinator
 
 
-def get_packages(request: Request) -> Packages:
-    return Packages(get_coordinator(request))
+async def get_packages(request: Request) -> Packages:
+    return Packages(await get_coordinator(request))
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
+async def get_audit(request: Request) -> AuditLog:
+    audit: AuditLog = request.app.state.audit
+    return audit
+
+
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+async def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("missing 'Authorization: Bearer <token>' header")
     return authorization.removeprefix("Bearer ").strip()
@@ -50,44 +68,56 @@ RegistryDep = Annotated[ClientRegistry, Depends(get_registry)]
 CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]
 PackagesDep = Annotated[Packages, Depends(get_packages)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+AuditDep = Annotated[AuditLog, Depends(get_audit)]
+LimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
-def require_admin(settings: SettingsDep, token: Annotated[str, Depends(bearer)]) -> None:
-    if not same_secret(token, settings.admin_token):
+def require_admin(
+    request: Request, settings: SettingsDep, audit: AuditDep, authorization: Annotated[str | None, Header()] = None
+) -> Iterator[None]:
+    """The operator token, or 401; every admin request, granted or refused, leaves an audit line."""
+    action = f"{request.method} {request.url.path}"
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not (authorization or "").startswith("Bearer ") or not same_secret(given, settings.admin_token):
+        audit.record(action, token_ref(given), "refused", reason="admin token required")
         raise Unauthorized("admin token required")
+    try:
+        yield
+    except Exception as exc:
+        audit.record(action, "admin", "failed", reason=str(exc)[:200])
+        raise
+    audit.record(action, "admin", "ok")
 
 
-def current_client(registry: RegistryDep, token: Annotated[str, Depends(bearer)]) -> int:
-    return registry.authenticate(token)
+def current_client(registry: RegistryDep, limiter: LimiterDep, token: Annotated[str, Depends(bearer)]) -> int:
+    """The authenticated client's id, within its rate limit (429 above it)."""
+    client_id = registry.authenticate(token)
+    limiter.take(client_id)
+    return client_id
 
 
 ADMIN = -1  # the principal id of the operator token
 
 
-def client_or_admin(settings: SettingsDep, registry: RegistryDep, token: Annotated[str, Depends(bearer)]) -> int:
+def client_or_admin(
+    settings: SettingsDep, registry: RegistryDep, limiter: LimiterDep, token: Annotated[str, Depends(bearer)]
+) -> int:
     """A client's id, or ADMIN for the operator token (operators may read every package)."""
-    return ADMIN if same_secret(token, settings.admin_token) else registry.authenticate(token)
+    if same_secret(token, settings.admin_token):
+        return ADMIN
+    return current_client(registry, limiter, token)
 
 
 ClientIdDep = Annotated[int, Depends(current_client)]
 ReaderDep = Annotated[int, Depends(client_or_admin)]
-AdminDep = Depends(require_admin)
+AdminDep = Depends(require_admin, scope="function")  # audit line written before the response leaves
 
 
-async def msgpack_body(request: Request, settings: SettingsDep) -> bytes:
-    """The raw msgpack body, refused early when the type is wrong or it exceeds the size cap."""
+async def msgpack_body(request: Request) -> bytes:
+    """The raw msgpack body; its size is capped while it streams in by BodyLimitMiddleware (413)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != MSGPACK:
         raise UnsupportedMediaType(f"send the body as {MSGPACK}")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-        raise PayloadTooLarge(f"body of {declared} bytes exceeds {settings.max_body_bytes}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > settings.max_body_bytes:
-            raise PayloadTooLarge(f"body exceeds {settings.max_body_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await request.body()
 
 
 MsgpackBody = Annotated[bytes, Depends(msgpack_body)]

@@ -64,8 +64,14 @@ class ClientRegistry:
                 self.store.hdel(TOKENS, digest)
         self.store.hdel(CLIENTS, str(client_id))
 
+    def record_upload(self, client_id: int, size: int) -> None:
+        """Count one accepted upload of `size` bytes on the client's record."""
+        info = self.get(client_id)
+        self.save_changes(info, rounds_joined=info.rounds_joined + 1, bytes_sent=info.bytes_sent + size)
+
+    def save_changes(self, info: ClientInfo, **changes: object) -> None:
+        self.save(info.model_copy(update={"last_seen": time.time(), **changes}))
+
     def touch(self, client_id: int, **changes: object) -> None:
         """Record activity (last seen, counters) on a client's record."""
-        info = self.get(client_id)
-        updated = info.model_copy(update={"last_seen": time.time(), **changes})
-        self.save(updated)
+        self.save_changes(self.get(client_id), **changes)

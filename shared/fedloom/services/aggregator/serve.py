@@ -8,6 +8,7 @@ import uvicorn
 
 from fedloom.services.aggregator.app import create_app
 from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom.services.tls import tls_files
 
 
 def serve(
@@ -17,13 +18,16 @@ def serve(
     certfile: Path | None = None,
     keyfile: Path | None = None,
 ) -> None:
-    app = create_app(settings or AggregatorSettings())  # values come from the FEDLOOM_* environment
+    """Serve until interrupted; TLS from the arguments, else from FEDLOOM_TLS_CERTFILE / FEDLOOM_TLS_KEYFILE."""
+    settings = settings or AggregatorSettings()  # values come from the FEDLOOM_* environment
+    tls = tls_files(certfile or settings.tls_certfile, keyfile or settings.tls_keyfile)
     uvicorn.run(
-        app,
+        create_app(settings),
         host=host,
         port=port,
         log_level="info",
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
+        access_log=settings.access_log,
+        ssl_certfile=tls[0],
+        ssl_keyfile=tls[1],
         timeout_graceful_shutdown=5,
     )

@@ -24,3 +24,10 @@ class AggregatorSettings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     max_poll_seconds: float = Field(60.0, gt=0)
     data_dir: Path | None = None
+    # security and hardening
+    rate_limit_per_second: float = Field(20.0, gt=0, description="requests per second per client (429 above)")
+    rate_limit_burst: int = Field(40, ge=1, description="requests a client may send at once before 429")
+    audit_log: Path | None = Field(None, description="file that receives one JSON line per admin action/enrolment")
+    tls_certfile: Path | None = Field(None, description="PEM certificate; with tls_keyfile, serve HTTPS")
+    tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
+    access_log: bool = Field(True, description="one log line per HTTP request (uvicorn's access log)")

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fedloom.errors import FedLoomError, WireError
 from fedloom.generation.backends import load_generator
+from fedloom.services.body_limit import BodyLimitMiddleware
 from fedloom.services.generator.engine import GenerationEngine
 from fedloom.services.generator.errors import status_of
 from fedloom.services.generator.metrics import Metrics
@@ -75,6 +76,7 @@ def create_app(settings: GeneratorSettings) -> FastAPI:
     app = FastAPI(title="FedLoom generator", version="1", lifespan=lifespan)
     app.add_exception_handler(FedLoomError, domain_error)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read
     app.include_router(router)
     return app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -14,6 +14,7 @@ from fedloom.services.generator import metrics as metrics_text
 from fedloom.services.generator.body import wire_body
 from fedloom.services.generator.engine import GenerationEngine
 from fedloom.services.generator.health import readiness
+from fedloom.services.openapi import MSGPACK_IO
 from fedloom.wire.codec import encode
 from fedloom.wire.generation import GeneratorInfo, ImageRequest, LatentRequest, Readiness
 from fedloom.wire.routes import (
@@ -36,10 +37,6 @@ def get_engine(request: Request) -> GenerationEngine:
 
 
 EngineDep = Annotated[GenerationEngine, Depends(get_engine)]
-_MSGPACK_IO: dict[str, Any] = {
-    "requestBody": {"required": True, "content": {MSGPACK: {"schema": {"type": "string", "format": "binary"}}}},
-    "responses": {"200": {"content": {MSGPACK: {"schema": {"type": "string", "format": "binary"}}}}},
-}
 
 
 async def msgpack_reply(method: Callable[[Q], BaseModel], message: Q) -> Response:
@@ -53,13 +50,13 @@ def info(engine: EngineDep) -> GeneratorInfo:
     return engine.info()
 
 
-@router.post(GENERATOR_LATENTS, response_class=Response, openapi_extra=_MSGPACK_IO)
+@router.post(GENERATOR_LATENTS, response_class=Response, openapi_extra=MSGPACK_IO)
 async def latents(message: Annotated[LatentRequest, Depends(wire_body(LatentRequest))], engine: EngineDep) -> Response:
     """LatentRequest (z [n, z_dim] float32) -> LatentResponse (w [n, w_dim])."""
     return await msgpack_reply(engine.latents, message)
 
 
-@router.post(GENERATOR_IMAGES, response_class=Response, openapi_extra=_MSGPACK_IO)
+@router.post(GENERATOR_IMAGES, response_class=Response, openapi_extra=MSGPACK_IO)
 async def images(message: Annotated[ImageRequest, Depends(wire_body(ImageRequest))], engine: EngineDep) -> Response:
     """ImageRequest (w [n, w_dim] float32, optional client shape) -> ImageResponse."""
     return await msgpack_reply(engine.images, message)

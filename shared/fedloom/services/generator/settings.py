@@ -37,6 +37,8 @@ class GeneratorSettings(BaseSettings):
     worker_consumer: str = Field(default_factory=socket.gethostname, min_length=1)
     worker_jobs_per_read: int = Field(default=8, ge=1, le=1024, description="jobs read (and batched) at once")
     worker_block_seconds: float = Field(default=1.0, gt=0, le=60)
+    tls_certfile: Path | None = Field(default=None, description="PEM certificate; with tls_keyfile, serve HTTPS")
+    tls_keyfile: Path | None = Field(default=None, description="PEM private key of tls_certfile")
 
     @field_validator("device")
     @classmethod

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from fedloom.services.aggregator.audit import token_ref
 from fedloom.services.aggregator.deps import (
+    AuditDep,
     ClientIdDep,
     CoordinatorDep,
     MetricsDep,
@@ -15,6 +17,7 @@ from fedloom.services.aggregator.deps import (
     RegistryDep,
     SettingsDep,
 )
+from fedloom.services.openapi import MSGPACK_REPLY, MSGPACK_REQUEST
 from fedloom.wire import routes
 from fedloom.wire.control import Enrollment, EnrollRequest, MetricsReport, Task
 
@@ -26,8 +29,15 @@ def msgpack(data: bytes) -> Response:
 
 
 @router.post(routes.CLIENTS, status_code=201)
-def enroll(body: EnrollRequest, registry: RegistryDep) -> Enrollment:
-    return registry.enroll(body)
+def enroll(body: EnrollRequest, registry: RegistryDep, audit: AuditDep) -> Enrollment:
+    token = token_ref(body.enrollment_token)
+    try:
+        enrolled = registry.enroll(body)
+    except Exception as exc:
+        audit.record("enrol", token, "refused", name=body.name, reason=str(exc)[:200])
+        raise
+    audit.record("enrol", token, "ok", client_id=enrolled.client_id, name=body.name)
+    return enrolled
 
 
 @router.get(routes.NEXT_TASK, response_model=Task, responses={204: {"description": "no task within `wait`"}})
@@ -38,17 +48,17 @@ async def next_task(
     return task if task is not None else Response(status_code=204)
 
 
-@router.get(routes.BOOTSTRAP, response_class=Response)
+@router.get(routes.BOOTSTRAP, response_class=Response, openapi_extra=MSGPACK_REPLY)
 def bootstrap(federation_id: str, client_id: ReaderDep, packages: PackagesDep) -> Response:
     return msgpack(packages.bootstrap(federation_id, client_id))
 
 
-@router.get(routes.ROUND_PACKAGE, response_class=Response)
+@router.get(routes.ROUND_PACKAGE, response_class=Response, openapi_extra=MSGPACK_REPLY)
 def package(federation_id: str, round: int, client_id: ReaderDep, packages: PackagesDep) -> Response:
     return msgpack(packages.package(federation_id, round, client_id))
 
 
-@router.put(routes.ROUND_UPDATE)
+@router.put(routes.ROUND_UPDATE, openapi_extra=MSGPACK_REQUEST)
 def upload(
     federation_id: str,
     round: int,
@@ -57,13 +67,14 @@ def upload(
     coordinator: CoordinatorDep,
     registry: RegistryDep,
     metrics: MetricsDep,
+    after_reply: BackgroundTasks,
 ) -> dict[str, bool]:
+    """Accept (or recognise as a repeat) one upload; the client's counters are updated after the reply."""
     accepted = coordinator.accept_upload(federation_id, round, client_id, body)
     if accepted:
         metrics.inc("uploads")
         metrics.inc("upload_bytes", len(body))
-        info = registry.get(client_id)
-        registry.touch(client_id, rounds_joined=info.rounds_joined + 1, bytes_sent=info.bytes_sent + len(body))
+        after_reply.add_task(registry.record_upload, client_id, len(body))
     return {"accepted": True, "duplicate": not accepted}
 
 
@@ -75,7 +86,9 @@ def report_metrics(
     client_id: ClientIdDep,
     coordinator: CoordinatorDep,
     registry: RegistryDep,
+    after_reply: BackgroundTasks,
 ) -> Response:
     coordinator.accept_metrics(federation_id, round, client_id, body)
-    registry.touch(client_id, last_accuracy=body.correct / body.total if body.total else None)
+    accuracy = body.correct / body.total if body.total else None
+    after_reply.add_task(registry.touch, client_id, last_accuracy=accuracy)
     return Response(status_code=204)

@@ -1,0 +1,185 @@
+"""`make bench-load`: 1,000 enrolled clients upload C x C FedKTL prototypes for 3 rounds through the real
+aggregator (its own process, real Redis), driven from this separate load process over loopback.
+
+Writes bench/results/load.json: clients, rounds, uploads_sent, uploads_accounted (uploads the server's
+rounds counted), uploads_per_second (all uploads over the summed upload windows: first PUT sent to last
+answered, per round), p50_ms / p99_ms (PUT latency), round_control_seconds (worst round: last upload
+answered to the round's package published, from the round record in Redis), plus the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from fedloom.services.processes import ProcessGroup, free_port
+from load_clients import RoundTiming, enrol_all, run_round
+from load_http import LoopbackPool
+
+ADMIN = "load-benchmark-admin-token-0123456789"
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server") or sys.exit("redis-server is not on PATH")
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen([*args, "--loglevel", "warning"], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("redis-server did not start")
+
+
+def federation_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "algorithm": "fedktl",
+        "num_classes": args.classes,
+        "feature_dim": 64,
+        "input_shape": [1, 28, 28],
+        "rounds": args.rounds,
+        "round_deadline_seconds": 300,
+        "generator": "tiny",
+        "options": {"server_epochs": args.server_epochs},
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def control_seconds(store: redis.Redis, fid: str, round_: int, timing: RoundTiming) -> float:
+    """Last upload answered -> package published, from the round's record (same clock, same machine)."""
+    for _ in range(600):
+        published = store.hget(f"fedloom:fed:{fid}:round:{round_}", "t_published")
+        if published is not None:
+            return float(published) - timing.last_answered
+        time.sleep(0.05)
+    raise RuntimeError(f"round {round_} was never published")
+
+
+async def drive(port: int, store: redis.Redis, pid: int, args: argparse.Namespace) -> dict[str, Any]:
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    http = LoopbackPool("127.0.0.1", port, args.concurrency)
+    await http.open()
+    try:
+        clients = await enrol_all(http, admin, args.clients, args.concurrency)
+        created = await http.request("POST", "/v1/federations", admin, json_body=federation_config(args))
+        fid = created.json()["federation_id"]
+        (await http.request("POST", f"/v1/federations/{fid}/start", admin)).raise_for_status()
+        timings, control, cpu_before, own_before = [], [], cpu_seconds(pid), time.process_time()
+        for round_ in range(args.rounds):
+            timing = await run_round(http, clients, fid, round_, args.classes, args.concurrency)
+            timings.append(timing)
+            control.append(control_seconds(store, fid, round_, timing))
+            sys.stderr.write(f"round {round_}: {timing.accepted} uploads, control {control[-1]:.3f} s\n")
+        cpu, own = cpu_seconds(pid) - cpu_before, time.process_time() - own_before
+        state = await wait_finished(http, fid, admin)
+    finally:
+        await http.close()
+    return summarise(args, timings, control, state) | {
+        "aggregator_cpu_ms_per_client_round": round(1000 * cpu / (args.clients * args.rounds), 3),
+        "load_process_cpu_ms_per_client_round": round(1000 * own / (args.clients * args.rounds), 3),
+    }
+
+
+async def wait_finished(http: LoopbackPool, fid: str, admin: dict[str, str]) -> dict[str, Any]:
+    for _ in range(1200):
+        state: dict[str, Any] = (await http.request("GET", f"/v1/federations/{fid}", admin)).json()
+        if state["status"] != "running":
+            return state
+        await asyncio.sleep(0.1)
+    raise RuntimeError("federation did not finish")
+
+
+def summarise(
+    args: argparse.Namespace, timings: list[RoundTiming], control: list[float], state: dict[str, Any]
+) -> dict[str, Any]:
+    latencies = [x for t in timings for x in t.latencies]
+    sent = len(latencies)
+    return {
+        "clients": args.clients,
+        "rounds": args.rounds,
+        "uploads_sent": sent,
+        "uploads_accounted": sum(r["uploads"] for r in state["rounds"]),
+        "uploads_per_second": round(sent / sum(t.window for t in timings), 1),
+        "p50_ms": round(1000 * percentile(latencies, 0.50), 2),
+        "p99_ms": round(1000 * percentile(latencies, 0.99), 2),
+        "round_control_seconds": round(max(control), 3),
+        "round_control_seconds_each": [round(c, 3) for c in control],
+        "uploads_accepted_first_time": sum(t.accepted for t in timings),
+        "federation_status": state["status"],
+        "round_phase_seconds": [r["phase_seconds"] for r in state["rounds"]],
+        "mean_upload_ms": round(1000 * statistics.fmean(latencies), 2),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    redis_port, port = free_port(), free_port()
+    redis_proc = start_redis(redis_port)
+    group = ProcessGroup(Path(tempfile.mkdtemp(prefix="fedloom-load-")))
+    env = {
+        "FEDLOOM_ADMIN_TOKEN": ADMIN,
+        "FEDLOOM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "FEDLOOM_ARTIFACT_DIR": str(group.log_dir / "artifacts"),
+        "FEDLOOM_ACCESS_LOG": "false",
+        "OMP_NUM_THREADS": "1",
+    }
+    try:
+        member = group.start("aggregator", ["aggregator", "--port", str(port)], env)
+        group.wait_ready(member, f"http://127.0.0.1:{port}/readyz")
+        return asyncio.run(drive(port, redis.Redis(port=redis_port), member.process.pid, args))
+    finally:
+        group.stop()
+        redis_proc.terminate()
+        redis_proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=32, help="connections of the load process")
+    parser.add_argument("--server-epochs", type=int, default=1, help="FedKTL alignment epochs on the server")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/load.json"))
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    result = run(args)
+    result |= {
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
+        "concurrency": args.concurrency,
+        "fedktl_server_epochs": args.server_epochs,
+        "generator": "tiny",
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
