@@ -39,7 +39,8 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
         settings.artifact_dir,
     )
     app.state.metrics = Metrics()
-    app.state.registry = ClientRegistry(app.state.store)
+    shared = settings.shared_enrollment_token
+    app.state.registry = ClientRegistry(app.state.store, shared.get_secret_value() if shared else None)
     app.state.coordinator = Coordinator(
         app.state.store,
         app.state.artifacts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,3 +24,8 @@ class AggregatorSettings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     max_poll_seconds: float = Field(60.0, gt=0)
     data_dir: Path | None = None
+    shared_enrollment_token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="reusable enrolment token of agents the operator deploys (compose, k8s); unset: one-time only",
+    )
