@@ -46,7 +46,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
         app.state.artifacts,
         app.state.registry,
         generator_url=settings.generator_url,
-        generation_jobs=settings.redis_url is not None,
+        generation_jobs=settings.redis_url is not None and settings.generation_queue,
     )
 
 

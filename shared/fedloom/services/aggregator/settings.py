@@ -29,3 +29,7 @@ class AggregatorSettings(BaseSettings):
         min_length=16,
         description="reusable enrolment token of agents the operator deploys (compose, k8s); unset: one-time only",
     )
+    generation_queue: bool = Field(
+        True,
+        description="with FEDLOOM_REDIS_URL, image jobs go through Redis to a generator sharing it; false = over HTTP",
+    )

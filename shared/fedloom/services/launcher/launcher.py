@@ -18,7 +18,7 @@ from fedloom.wire import routes
 from fedloom.wire.control import FederationConfig, FederationState
 
 log = logging.getLogger("fedloom.launcher")
-POLL_SECONDS = 1.0
+POLL_SECONDS = 2.0
 
 
 def load_federation_config(path: Path, rounds: int | None = None) -> FederationConfig:
