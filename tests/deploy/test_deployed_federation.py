@@ -25,12 +25,13 @@ def assert_rounds_logged(log: str) -> None:
     assert all(0.0 <= float(a) <= 1.0 for _, a in accuracies)
 
 
-def run(deployment: LocalDeployment, launcher_env: dict[str, str]) -> None:
+def run(deployment: LocalDeployment, launcher_env: dict[str, str], redis_password: str) -> None:
     try:
         launcher, aggregator_log = deployment.run_to_end(launcher_env, TIMEOUT)
         assert launcher.process.returncode == 0, launcher.tail(40)
-        assert "federation" in launcher.tail(5) and "finished" in launcher.tail(5), launcher.tail(40)
+        assert "finished after 2 rounds" in launcher.tail(5), launcher.tail(40)
         assert_rounds_logged(aggregator_log)
+        assert redis_password not in aggregator_log, "the Redis password leaked into the log"
     finally:
         deployment.stop()
 
@@ -44,7 +45,7 @@ def test_compose_services_run_a_federation(tmp_path: Path) -> None:
     }
     plans = compose_plans(load_compose(variables))
     with standin_stores("redis", "minio", variables["REDIS_PASSWORD"]) as stores:
-        run(LocalDeployment(plans, tmp_path, stores.addresses), {})
+        run(LocalDeployment(plans, tmp_path, stores.addresses), {}, variables["REDIS_PASSWORD"])
 
 
 def test_dev_overlay_containers_run_a_federation(tmp_path: Path) -> None:
@@ -52,4 +53,5 @@ def test_dev_overlay_containers_run_a_federation(tmp_path: Path) -> None:
     plans = k8s_plans(docs, tmp_path / "configmaps")
     secret = next(d for d in docs if d["kind"] == "Secret")["stringData"]
     with standin_stores("fedloom-redis", "fedloom-minio", secret["REDIS_PASSWORD"]) as stores:
-        run(LocalDeployment(plans, tmp_path, stores.addresses), {"FEDLOOM_ROUNDS": str(ROUNDS)})
+        deployment = LocalDeployment(plans, tmp_path, stores.addresses)
+        run(deployment, {"FEDLOOM_ROUNDS": str(ROUNDS)}, secret["REDIS_PASSWORD"])

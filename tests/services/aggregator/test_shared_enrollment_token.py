@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from fedloom.services.aggregator.app import create_app
+from fedloom.services.aggregator.security import without_password
 from fedloom.services.aggregator.settings import AggregatorSettings
 from servers import serving
 
@@ -57,3 +58,9 @@ def test_without_the_setting_no_token_is_reusable(aggregator: str) -> None:
 def test_a_short_shared_token_is_refused_at_startup() -> None:
     with pytest.raises(ValidationError, match="shared_enrollment_token"):
         AggregatorSettings(admin_token=ADMIN, shared_enrollment_token="short")
+
+
+def test_logged_store_urls_hide_the_password() -> None:
+    assert without_password("redis://:s3cret@fedloom-redis:6379/0") == "redis://:***@fedloom-redis:6379/0"
+    assert without_password("redis://user:s3cret@redis/0") == "redis://user:***@redis/0"
+    assert without_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

@@ -15,6 +15,7 @@ from fedloom.services.aggregator.coordinator import Coordinator
 from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
+from fedloom.services.aggregator.security import without_password
 from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
@@ -56,7 +57,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
         build_state(app, settings)
         log.info(
             "aggregator ready (state: %s, artifacts: %s)",
-            settings.redis_url or "in-process",
+            without_password(settings.redis_url) if settings.redis_url else "in-process",
             settings.s3_endpoint or settings.artifact_dir,
         )
         yield
