@@ -16,6 +16,7 @@ from fedloom.cli import build_parser
 
 DOCKERFILES = sorted((REPO / "services").glob("*/Dockerfile"))
 SERVICES = {"aggregator", "generator", "client_agent"}
+INSTALL_SCRIPT = REPO / "services" / "install-fedloom.sh"
 
 
 @dataclass(frozen=True)
@@ -92,18 +93,24 @@ def test_install_steps_keep_the_image_small(path: Path) -> None:
     instructions = parse(path)
     for ins in instructions:
         assert ins.keyword != "ADD", "COPY, not ADD"
-        if ins.keyword == "RUN" and "pip install" in ins.args:
-            assert "--no-cache-dir" in ins.args, ins.args
         if ins.keyword == "RUN" and "apt-get install" in ins.args:
             assert "--no-install-recommends" in ins.args and "rm -rf /var/lib/apt/lists" in ins.args
-    torch = [ins.args for ins in instructions if ins.keyword == "RUN" and "torch==" in ins.args]
-    assert torch and all("torch==2.14.1" in t and "--index-url" in t for t in torch), "pinned torch, CPU/CUDA index"
+    (install,) = [ins.args for ins in instructions if ins.keyword == "RUN"]
+    assert install.startswith(f"sh /src/services/{INSTALL_SCRIPT.name} ") and "download.pytorch.org/whl/" in install
+
+
+def test_the_shared_install_script_pins_torch_and_caches_nothing() -> None:
+    script = INSTALL_SCRIPT.read_text()
+    assert script.startswith("#!/bin/sh") and "set -eu" in script
+    installs = re.sub(r"\\\n\s*", "", script).count("pip install")
+    assert installs == 2 and re.sub(r"\\\n\s*", "", script).count("--no-cache-dir") == 2
+    assert "torch==2.14.1 torchvision==0.29.1" in script and '--index-url "$index_url"' in script
 
 
 def test_generator_has_cpu_and_cuda_variants() -> None:
     instructions = parse(REPO / "services" / "generator" / "Dockerfile")
     assert any(ins.keyword == "ARG" and ins.args == "TORCH_VARIANT=cpu" for ins in instructions)
-    assert any("${TORCH_VARIANT}" in ins.args for ins in instructions if ins.keyword == "RUN")
+    assert any("whl/${TORCH_VARIANT}" in ins.args for ins in instructions if ins.keyword == "RUN")
 
 
 def test_agent_image_is_cpu_only() -> None:
@@ -115,12 +122,13 @@ def test_dockerignore_lets_in_only_the_package() -> None:
     rules = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*", "ignore everything by default"
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "shared/fedloom"}
+    assert allowed == {"pyproject.toml", "README.md", "shared/fedloom", "services/install-fedloom.sh"}
     copied = {
         source
         for path in DOCKERFILES
         for ins in parse(path)
         if ins.keyword == "COPY" and "--from" not in ins.args
         for source in shlex.split(ins.args)[:-1]
+        if not source.startswith("--")
     }
     assert copied <= allowed, "every COPY source must pass the .dockerignore"

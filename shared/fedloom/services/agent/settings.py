@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fedloom.errors import ConfigError
+from fedloom.services.urls import http_url
 
 
 class AgentSettings(BaseSettings):
@@ -36,9 +37,7 @@ class AgentSettings(BaseSettings):
     @field_validator("server_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {value!r}")
-        return value.rstrip("/")
+        return http_url(value)
 
     @field_validator("device")
     @classmethod
