@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from deploy_files import REPO
+from deploy_files import LIBRARY_VARIABLES, REPO, settings_model
 
 from fedloom.cli import build_parser
 
@@ -132,3 +132,15 @@ def test_dockerignore_lets_in_only_the_package() -> None:
         if not source.startswith("--")
     }
     assert copied <= allowed, "every COPY source must pass the .dockerignore"
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_image_environment_is_settings_of_its_service(path: Path) -> None:
+    runtime = last_stage(parse(path))
+    (cmd,) = [ins for ins in runtime if ins.keyword == "CMD"]
+    model = settings_model(exec_form(cmd))
+    names = {pair.split("=")[0] for ins in runtime if ins.keyword == "ENV" for pair in shlex.split(ins.args)}
+    fields = {f"FEDLOOM_{name.upper()}" for name in model.model_fields}
+    fedloom = {name for name in names if name.startswith("FEDLOOM_")}
+    assert fedloom <= fields, f"{fedloom - fields} are not fields of {model.__name__}"
+    assert names - fedloom <= LIBRARY_VARIABLES | {"PATH", "HOME", "MPLCONFIGDIR", "PYTHONUNBUFFERED"}
