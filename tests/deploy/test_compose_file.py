@@ -136,3 +136,7 @@ def test_every_command_exists_in_the_cli(compose: dict[str, Any]) -> None:
     assert len(fedloom) >= 6
     for service in fedloom:
         build_parser().parse_args([str(a) for a in service["command"]])
+        check = service["healthcheck"]
+        if not check.get("disable"):
+            assert check["test"][:2] == ["CMD", "fedloom"]
+            build_parser().parse_args(check["test"][2:])
