@@ -65,3 +65,16 @@ clean:
 # 1,000 clients x 3 rounds of FedKTL uploads through the real aggregator + Redis -> bench/results/load.json
 bench-load: install
 	$(PY) bench/load.py --out bench/results/load.json
+
+# Deployment (README, "Deploy"): container images, and the offline checks of compose and kustomize files.
+.PHONY: images deploy-check
+images:
+	docker build -f services/aggregator/Dockerfile -t fedloom/aggregator:0.1.0 .
+	docker build -f services/generator/Dockerfile -t fedloom/generator:0.1.0 .
+	docker build -f services/client_agent/Dockerfile -t fedloom/agent:0.1.0 .
+
+deploy-check: install
+	docker-compose -f deploy/docker-compose.yml --env-file deploy/.env.example config -q
+	kubectl kustomize deploy/k8s/overlays/dev >/dev/null
+	kubectl kustomize deploy/k8s/overlays/prod >/dev/null
+	$(BIN)/pytest -q tests/deploy

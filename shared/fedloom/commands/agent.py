@@ -60,7 +60,12 @@ def settings_from_args(args: argparse.Namespace) -> AgentSettings:
 
 def run_agent(args: argparse.Namespace) -> int:
     from fedloom.services.agent import Agent
+    from fedloom.services.agent.health import probe_server
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the agent's own log
-    Agent(settings_from_args(args)).run()
+    settings = settings_from_args(args)
+    started: list[Agent] = []  # probes answer (not ready) while the data loads
+    with probe_server(settings.health_host, settings.health_port, lambda: any(a.client_id >= 0 for a in started)):
+        started.append(Agent(settings))
+        started[0].run()
     return 0

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
 
 def add_generator(sub: Any) -> None:
     p = sub.add_parser("generator", help="inspect, sample or convert an image generator")
@@ -45,6 +43,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    import torch
+
     from fedloom.errors import ConfigError
     from fedloom.generation.backends import load_generator
     from fedloom.generation.grid import save_image_grid

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fedloom.errors import ConfigError
+from fedloom.services.urls import http_url
 
 
 class AgentSettings(BaseSettings):
@@ -30,13 +31,13 @@ class AgentSettings(BaseSettings):
     backoff_cap: float = Field(30.0, gt=0, description="no retry waits longer than this")
     request_timeout: float = Field(60.0, gt=0, description="seconds per request (a long-poll adds its wait)")
     device: str = Field("cpu", description="cpu | cuda | auto")
+    health_host: str = Field("127.0.0.1", description="address of /healthz and /readyz (0.0.0.0 in a container)")
+    health_port: int | None = Field(None, ge=1, le=65_535, description="port of /healthz and /readyz; unset = none")
 
     @field_validator("server_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {value!r}")
-        return value.rstrip("/")
+        return http_url(value)
 
     @field_validator("device")
     @classmethod

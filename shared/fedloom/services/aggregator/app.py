@@ -16,6 +16,7 @@ from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.rate_limit import RateLimiter, TooManyRequests, retry_after_header
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
+from fedloom.services.aggregator.security import without_password
 from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.services.aggregator.timing import TimingMiddleware
 from fedloom.services.body_limit import BodyLimitMiddleware
@@ -45,13 +46,14 @@ def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) ->
     app.state.metrics = metrics
     app.state.audit = AuditLog(settings.audit_log)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-    app.state.registry = ClientRegistry(app.state.store)
+    shared = settings.shared_enrollment_token
+    app.state.registry = ClientRegistry(app.state.store, shared.get_secret_value() if shared else None)
     app.state.coordinator = Coordinator(
         app.state.store,
         app.state.artifacts,
         app.state.registry,
         generator_url=settings.generator_url,
-        generation_jobs=settings.redis_url is not None,
+        generation_jobs=settings.redis_url is not None and settings.generation_queue,
     )
 
 
@@ -64,7 +66,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
         app.state.coordinator.resume_running()  # federations a previous process left running
         log.info(
             "aggregator ready (state: %s, artifacts: %s)",
-            settings.redis_url or "in-process",
+            without_password(settings.redis_url) if settings.redis_url else "in-process",
             settings.s3_endpoint or settings.artifact_dir,
         )
         yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from fedloom.services.aggregator.errors import NotFound, Unauthorized
-from fedloom.services.aggregator.security import new_token, token_digest
+from fedloom.services.aggregator.security import new_token, same_secret, token_digest
 from fedloom.stores.protocol import StateStore
 from fedloom.wire.control import ClientInfo, Enrollment, EnrollmentToken, EnrollRequest
 from fedloom.wire.routes import key
@@ -16,8 +16,10 @@ NEXT_ID = key("client-next-id")
 
 
 class ClientRegistry:
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, shared_enrollment_token: str | None = None) -> None:
+        """`shared_enrollment_token`: accepted any number of times (agents deployed by the operator)."""
         self.store = store
+        self.shared_enrollment_token = shared_enrollment_token
 
     def create_enrollment_token(self, ttl_seconds: int) -> EnrollmentToken:
         token = new_token("enrol")
@@ -26,7 +28,7 @@ class ClientRegistry:
 
     def enroll(self, request: EnrollRequest) -> Enrollment:
         """Exchange a valid, unused, unexpired enrolment token for a client id and an API token."""
-        if self.store.take(key("enrollment", token_digest(request.enrollment_token))) is None:
+        if not self.valid_enrollment_token(request.enrollment_token):
             raise Unauthorized("enrolment token is unknown, expired or already used")
         client_id = self.store.incr(NEXT_ID) - 1
         api_token = new_token("client")
@@ -36,6 +38,12 @@ class ClientRegistry:
         self.save(info)
         self.store.hset(TOKENS, {token_digest(api_token): str(client_id).encode()})
         return Enrollment(client_id=client_id, api_token=api_token)
+
+    def valid_enrollment_token(self, token: str) -> bool:
+        """A one-time token (used up here) or the shared token of operator-deployed agents."""
+        if self.store.take(key("enrollment", token_digest(token))) is not None:
+            return True
+        return self.shared_enrollment_token is not None and same_secret(token, self.shared_enrollment_token)
 
     def authenticate(self, api_token: str) -> int:
         raw = self.store.hget(TOKENS, token_digest(api_token))

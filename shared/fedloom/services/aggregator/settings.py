@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,3 +31,12 @@ class AggregatorSettings(BaseSettings):
     tls_certfile: Path | None = Field(None, description="PEM certificate; with tls_keyfile, serve HTTPS")
     tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
     access_log: bool = Field(True, description="one log line per HTTP request (uvicorn's access log)")
+    shared_enrollment_token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="reusable enrolment token of agents the operator deploys (compose, k8s); unset: one-time only",
+    )
+    generation_queue: bool = Field(
+        True,
+        description="with FEDLOOM_REDIS_URL, image jobs go through Redis to a generator sharing it; false = over HTTP",
+    )
