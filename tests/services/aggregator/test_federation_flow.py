@@ -2,8 +2,8 @@ import time
 
 import httpx
 import torch
-from conftest import enroll
 
+from conftest import enroll
 from fedloom.wire import ClientUpdate, GlobalPayload, decode, encode
 
 MSGPACK = {"Content-Type": "application/msgpack"}

@@ -1,7 +1,8 @@
 import httpx
 import torch
-from conftest import enroll
 from test_federation_flow import MSGPACK, update, wait_for
+
+from conftest import enroll
 
 QUICK = {"algorithm": "fedproto", "num_classes": 3, "feature_dim": 4, "rounds": 1, "round_deadline_seconds": 1.5}
 
