@@ -16,6 +16,7 @@ from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.routes import admin, clients, health
 from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom.services.aggregator.ui import routes as ui
 from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
 
@@ -64,6 +65,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     app.add_exception_handler(FedLoomError, domain_error)
     for router in (health.router, clients.router, admin.router):
         app.include_router(router)
+    app.include_router(ui.router)
 
     @app.middleware("http")
     async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -10,6 +10,7 @@ from fedloom.services.aggregator.coordinator import Coordinator, Packages
 from fedloom.services.aggregator.errors import PayloadTooLarge, Unauthorized, UnsupportedMediaType
 from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.registry import ClientRegistry
+from fedloom.services.aggregator.results import Results
 from fedloom.services.aggregator.security import same_secret
 from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.wire.routes import MSGPACK
@@ -34,6 +35,10 @@ def get_packages(request: Request) -> Packages:
     return Packages(get_coordinator(request))
 
 
+def get_results(request: Request) -> Results:
+    return Results(get_coordinator(request))
+
+
 def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
@@ -50,6 +55,7 @@ RegistryDep = Annotated[ClientRegistry, Depends(get_registry)]
 CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]
 PackagesDep = Annotated[Packages, Depends(get_packages)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ResultsDep = Annotated[Results, Depends(get_results)]
 
 
 def require_admin(settings: SettingsDep, token: Annotated[str, Depends(bearer)]) -> None:

@@ -24,3 +24,4 @@ class AggregatorSettings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     max_poll_seconds: float = Field(60.0, gt=0)
     data_dir: Path | None = None
+    ui_refresh_seconds: float = Field(5.0, gt=0, description="how often the /ui dashboard refreshes itself")

@@ -1,0 +1,105 @@
+"""One live federation for the dashboard and operator-CLI tests: a real aggregator over HTTP with Redis, two
+client agents enrolled through the REST API, and a 2-round FedKTL federation with the built-in generator on
+synthetic 3x32x32 data (small models, one torch thread)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import torch
+
+from fedloom.services.agent import Agent, AgentSettings
+from fedloom.services.aggregator.app import create_app
+from fedloom.services.aggregator.settings import AggregatorSettings
+from servers import serving
+
+ADMIN = "dashboard-admin-token-0123456789"
+CLIENTS, ROUNDS = 2, 2
+FEDERATION = {
+    "algorithm": "fedktl",
+    "options": {"server_epochs": 5},
+    "num_classes": 10,
+    "feature_dim": 32,
+    "input_shape": [3, 32, 32],
+    "rounds": ROUNDS,
+    "generator": "builtin",
+    "round_deadline_seconds": 180,
+}
+
+
+@dataclass
+class LiveFederation:
+    url: str
+    federation_id: str
+    admin: httpx.Client
+    agent_dirs: list[Path] = field(default_factory=list)
+
+    def client_token(self, index: int = 0) -> str:
+        """The API token agent `index` received at enrolment (from its saved credentials)."""
+        return str(json.loads((self.agent_dirs[index] / "credentials.json").read_text())["api_token"])
+
+    def state(self) -> dict[str, Any]:
+        return dict(self.admin.get(f"/v1/federations/{self.federation_id}").json())
+
+    def finished(self, seconds: float = 300.0) -> dict[str, Any]:
+        """The federation's state once it stopped running (asserts that it finished)."""
+        deadline = time.monotonic() + seconds
+        while (state := self.state())["status"] == "running":
+            assert time.monotonic() < deadline, state
+            time.sleep(0.3)
+        assert state["status"] == "finished", state
+        return state
+
+
+def start_agent(url: str, admin: httpx.Client, index: int, root: Path, stop: threading.Event) -> threading.Thread:
+    token = admin.post("/v1/admin/enrollment-tokens", json={"ttl_seconds": 300}).json()["token"]
+    settings = AgentSettings(
+        server_url=url,
+        enrollment_token=token,
+        name=f"edge-{index}",
+        data=f"synthetic,clients={CLIENTS},index={index},samples=240,partition=iid,seed=0,image_shape=3x32x32",
+        model=f"cpu4:{index}",
+        state_dir=root / f"agent-{index}",
+        poll_wait=0.5,
+    )
+    thread = threading.Thread(target=Agent(settings).run, args=(stop,), name=f"agent-{index}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while len(admin.get("/v1/clients").json()) <= index:  # one at a time: client ids follow the index
+        assert thread.is_alive() and time.monotonic() < deadline, "the agent did not enrol"
+        time.sleep(0.1)
+    return thread
+
+
+@pytest.fixture(scope="package")
+def live(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFederation]:
+    """A started (still running) federation; `live.finished()` waits for its end."""
+    root = tmp_path_factory.mktemp("dashboard")
+    with redis.Redis.from_url(redis_url) as db:
+        db.flushdb()
+    settings = AggregatorSettings(
+        admin_token=ADMIN, redis_url=redis_url, artifact_dir=root / "artifacts", ui_refresh_seconds=1.0
+    )
+    threads, stop = torch.get_num_threads(), threading.Event()
+    torch.set_num_threads(1)
+    try:
+        with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as admin:
+            admin.headers["Authorization"] = f"Bearer {ADMIN}"
+            agents = [start_agent(url, admin, index, root, stop) for index in range(CLIENTS)]
+            fid = admin.post("/v1/federations", json=FEDERATION).json()["federation_id"]
+            assert admin.post(f"/v1/federations/{fid}/start").status_code == 200
+            yield LiveFederation(url, fid, admin, [root / f"agent-{i}" for i in range(CLIENTS)])
+            stop.set()
+            for agent in agents:
+                agent.join(30)
+    finally:
+        torch.set_num_threads(threads)
