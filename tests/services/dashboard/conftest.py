@@ -47,13 +47,13 @@ class LiveFederation:
         """The API token agent `index` received at enrolment (from its saved credentials)."""
         return str(json.loads((self.agent_dirs[index] / "credentials.json").read_text())["api_token"])
 
-    def state(self) -> dict[str, Any]:
-        return dict(self.admin.get(f"/v1/federations/{self.federation_id}").json())
+    def state(self, fid: str | None = None) -> dict[str, Any]:
+        return dict(self.admin.get(f"/v1/federations/{fid or self.federation_id}").json())
 
-    def finished(self, seconds: float = 300.0) -> dict[str, Any]:
-        """The federation's state once it stopped running (asserts that it finished)."""
+    def finished(self, fid: str | None = None, seconds: float = 300.0) -> dict[str, Any]:
+        """A federation's state (default: the 2-round one) once it stopped running; asserts that it finished."""
         deadline = time.monotonic() + seconds
-        while (state := self.state())["status"] == "running":
+        while (state := self.state(fid))["status"] == "running":
             assert time.monotonic() < deadline, state
             time.sleep(0.3)
         assert state["status"] == "finished", state
@@ -74,7 +74,8 @@ def start_agent(url: str, admin: httpx.Client, index: int, root: Path, stop: thr
     thread = threading.Thread(target=Agent(settings).run, args=(stop,), name=f"agent-{index}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
-    while len(admin.get("/v1/clients").json()) <= index:  # one at a time: client ids follow the index
+    saved = settings.state_dir / "credentials.json"  # written once the agent has its API token
+    while len(admin.get("/v1/clients").json()) <= index or not saved.exists():  # one at a time: ids follow index
         assert thread.is_alive() and time.monotonic() < deadline, "the agent did not enrol"
         time.sleep(0.1)
     return thread

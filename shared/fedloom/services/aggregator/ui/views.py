@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -15,81 +13,8 @@ from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.results import Results
 from fedloom.services.aggregator.ui.charts import ClientPoint, RoundPoint, accuracy_chart, timeline_chart
 from fedloom.services.aggregator.ui.pictures import data_uris
-from fedloom.wire.control import ClientInfo, FederationState
-
-ACTIVE_SECONDS = 300.0  # a client seen this recently counts as active
-
-
-@dataclass(frozen=True)
-class ClientRow:
-    client_id: int
-    name: str
-    architecture: str
-    activity: str  # "active", "quiet" or "never seen"
-    last_seen: str
-    last_seen_utc: str
-    rounds_joined: int
-    last_accuracy: str
-    bytes_sent: str
-
-
-@dataclass(frozen=True)
-class FederationRow:
-    federation_id: str
-    algorithm: str
-    status: str
-    progress: str
-    last_accuracy: str
-    best_accuracy: str
-    clients: int
-
-
-def percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def human_bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def ago(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    return f"{seconds / 60:.0f} min ago" if seconds < 5400 else f"{seconds / 3600:.1f} h ago"
-
-
-def client_row(info: ClientInfo, now: float) -> ClientRow:
-    seen = info.last_seen
-    activity = "never seen" if seen is None else ("active" if now - seen < ACTIVE_SECONDS else "quiet")
-    return ClientRow(
-        client_id=info.client_id,
-        name=info.name or "-",
-        architecture=info.architecture or "-",
-        activity=activity,
-        last_seen="never" if seen is None else ago(max(now - seen, 0.0)),
-        last_seen_utc="" if seen is None else datetime.fromtimestamp(seen, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        rounds_joined=info.rounds_joined,
-        last_accuracy=percent(info.last_accuracy),
-        bytes_sent=human_bytes(info.bytes_sent),
-    )
-
-
-def federation_row(state: FederationState) -> FederationRow:
-    accuracies = [r.accuracy for r in state.rounds if r.accuracy is not None]
-    return FederationRow(
-        federation_id=state.federation_id,
-        algorithm=state.config.algorithm,
-        status=state.status,
-        progress=f"{len(state.rounds)} / {state.config.rounds}",
-        last_accuracy=percent(accuracies[-1] if accuracies else None),
-        best_accuracy=percent(max(accuracies) if accuracies else None),
-        clients=len(state.clients),
-    )
+from fedloom.services.formatting import client_row, federation_row
+from fedloom.wire.control import FederationState
 
 
 def overview(coordinator: Coordinator, registry: ClientRegistry) -> dict[str, Any]:

@@ -27,7 +27,7 @@
       }
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById("live");
-      if (fresh) {
+      if (fresh && !paused) {
         document.getElementById("live").replaceWith(fresh);
         body.dataset.refreshes = String(Number(body.dataset.refreshes) + 1);
         document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
