@@ -48,15 +48,16 @@ def write_client_csv(metrics: list[ClientRoundMetrics], path: Path) -> None:
 
 
 def plot_timeline(state: FederationState, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(6, 0.6 + 0.35 * max(len(state.rounds), 1)), dpi=120)
+    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.3 * max(len(state.rounds), 1)), dpi=120)
     left = [0.0] * len(state.rounds)
     for phase in PHASES:
         widths = [r.phase_seconds.get(phase, 0.0) for r in state.rounds]
         ax.barh([r.round for r in state.rounds], widths, left=left, label=phase)
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.set(xlabel="seconds", ylabel="round", title=f"{state.config.algorithm}: round timeline")
+    ax.set_yticks([r.round for r in state.rounds])
     ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
