@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from live_federation import ADMIN, CLIENTS, FEDERATION, ROUNDS, LiveFederation
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -17,7 +18,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import ADMIN, CLIENTS, FEDERATION, ROUNDS, LiveFederation
 from fedloom.services.formatting import percent
 
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "dashboard.png"

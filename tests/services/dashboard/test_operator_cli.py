@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_federation import ADMIN, CLIENTS, FEDERATION, ROUNDS, LiveFederation
 from PIL import Image
 
-from conftest import ADMIN, CLIENTS, FEDERATION, ROUNDS, LiveFederation
 from fedloom.cli import main
 from fedloom.services.formatting import percent
 
@@ -112,15 +112,21 @@ def test_server_flag_token_and_unreachable_server(
     assert code == 2 and "set FEDLOOM_ADMIN_TOKEN" in err
 
 
-def test_export_writes_metrics_plots_and_grids(live: LiveFederation, tmp_path: Path) -> None:
-    """The real `fedloom` entry point in its own process."""
-    state = live.finished()
+def test_the_fedloom_command_reads_its_environment(live: LiveFederation) -> None:
+    """The installed `fedloom` entry point in its own process, configured only through the environment."""
     env = {**os.environ, "FEDLOOM_URL": live.url, "FEDLOOM_ADMIN_TOKEN": ADMIN}
-    args = [sys.executable, "-m", "fedloom.cli", "export", live.federation_id, "--out", str(tmp_path), "--json"]
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+    command = [str(Path(sys.executable).with_name("fedloom")), "clients", "list", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == live.admin.get("/v1/clients").json()
+
+
+def test_export_writes_metrics_plots_and_grids(cli: Any, live: LiveFederation, tmp_path: Path) -> None:
+    state = live.finished()
+    code, out, err = cli("export", live.federation_id, "--out", str(tmp_path), "--json")
+    assert code == 0, err
     grids = [f"grids/round_{r:03d}.png" for r in range(ROUNDS)]
-    assert json.loads(done.stdout)["files"] == [
+    assert json.loads(out)["files"] == [
         *("rounds.csv", "client_metrics.csv", "metrics.json", "accuracy.png", "timeline.png"),
         *grids,
     ]

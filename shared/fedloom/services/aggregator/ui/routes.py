@@ -49,29 +49,25 @@ def to_login() -> Response:
     return RedirectResponse(f"{UI}/login", status_code=303)
 
 
+def signed_in(sessions: SessionsDep, session: SessionCookie = None) -> bool:
+    return sessions.valid(session)
+
+
+SignedIn = Annotated[bool, Depends(signed_in)]
+
+
 @router.get("")
-def dashboard(
-    request: Request,
-    sessions: SessionsDep,
-    coordinator: CoordinatorDep,
-    registry: RegistryDep,
-    session: SessionCookie = None,
-) -> Response:
-    if not sessions.valid(session):
+def dashboard(request: Request, signed: SignedIn, coordinator: CoordinatorDep, registry: RegistryDep) -> Response:
+    if not signed:
         return to_login()
     return page(request, "overview.html", overview(coordinator, registry))
 
 
 @router.get("/federations/{federation_id}")
 def federation(
-    federation_id: str,
-    request: Request,
-    sessions: SessionsDep,
-    coordinator: CoordinatorDep,
-    registry: RegistryDep,
-    session: SessionCookie = None,
+    federation_id: str, request: Request, signed: SignedIn, coordinator: CoordinatorDep, registry: RegistryDep
 ) -> Response:
-    if not sessions.valid(session):
+    if not signed:
         return to_login()
     try:
         context = federation_page(federation_id, coordinator, registry)
