@@ -29,7 +29,13 @@ def browser() -> Iterator[WebDriver]:
     assert binary and driver, "install Debian's chromium and chromium-driver (.ci/run does)"
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1360,1640"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1360,1300",
+        "--hide-scrollbars",
+    ):
         options.add_argument(argument)
     chrome = webdriver.Chrome(service=Service(driver), options=options)
     chrome.set_page_load_timeout(60)
@@ -73,6 +79,9 @@ def test_the_dashboard_shows_the_run(live: LiveFederation, browser: WebDriver) -
     assert FEDERATION["algorithm"] in row.text
     row.find_element(By.TAG_NAME, "a").click()
     wait = WebDriverWait(browser, 300, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException])
+    phases = ("starting", "open", "collecting", "aggregating", "generating", "published")
+    now = {f"round {r}: {p}" for r in range(ROUNDS) for p in phases} | {"finished"}
+    assert browser.find_element(By.ID, "now").text in now  # the round in progress, or the end
     wait.until(lambda b: b.find_element(By.ID, "federation-status").text == "finished")  # by auto-refresh
     wait.until(lambda b: int(b.find_element(By.TAG_NAME, "body").get_attribute("data-refreshes") or 0) >= 1)
     browser.find_element(By.ID, "pause").click()  # hold the page still while it is read

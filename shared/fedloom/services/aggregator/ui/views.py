@@ -37,6 +37,14 @@ def charts(state: FederationState, results: Results) -> dict[str, Markup]:
     }
 
 
+def round_in_progress(state: FederationState, coordinator: Coordinator) -> str:
+    """E.g. 'round 3: collecting' while the federation runs, else its status."""
+    if state.status != "running":
+        return state.status
+    phase = coordinator.book.phase(state.federation_id, state.current_round)
+    return f"round {state.current_round}: {phase or 'starting'}"
+
+
 def federation_page(fid: str, coordinator: Coordinator, registry: ClientRegistry) -> dict[str, Any]:
     state = coordinator.state(fid)
     results = Results(coordinator)
@@ -47,6 +55,7 @@ def federation_page(fid: str, coordinator: Coordinator, registry: ClientRegistry
     return {
         "federation": federation_row(state),
         "state": state,
+        "now": round_in_progress(state, coordinator),
         "clients": [client_row(c, now) for c in registry.clients() if c.client_id in members],
         "images": images,
         "images_round": None if generated is None else generated.round,
