@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Cookie, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
@@ -20,6 +21,7 @@ HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 FORM = "application/x-www-form-urlencoded"
+FORM_BYTES = 4096
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
@@ -82,17 +84,20 @@ def login_form(request: Request) -> Response:
 
 
 async def form_token(request: Request) -> str:
+    """The `token` field of the sign-in form; the body is refused past FORM_BYTES without reading it all."""
     if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
         raise UnsupportedMediaType(f"send the sign-in form as {FORM}")
-    body = await request.body()
-    if len(body) > 4096:
-        raise PayloadTooLarge("the sign-in form is larger than 4096 bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_BYTES:
+            raise PayloadTooLarge(f"the sign-in form is larger than {FORM_BYTES} bytes")
     return parse_qs(body.decode(errors="replace")).get("token", [""])[0].strip()
 
 
 @router.post("/login")
 async def login(request: Request, sessions: SessionsDep) -> Response:
-    session = sessions.sign_in(await form_token(request))
+    session = await run_in_threadpool(sessions.sign_in, await form_token(request))
     if session is None:
         return page(request, "login.html", {"error": "That is not the admin token."}, status_code=401)
     response = RedirectResponse(UI, status_code=303)
