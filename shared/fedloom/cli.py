@@ -11,14 +11,16 @@ from typing import Any
 from fedloom.commands.agent import add_agent
 from fedloom.commands.aggregator import add_aggregator
 from fedloom.commands.demo import add_demo
+from fedloom.commands.export import add_export
 from fedloom.commands.federation import add_federation
 from fedloom.commands.generator import add_generator
+from fedloom.commands.ops import add_ops
 from fedloom.commands.probe import add_probe
 from fedloom.commands.simulate import add_simulate
 from fedloom.errors import FedLoomError
 
 COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_generator, add_aggregator, add_agent, add_demo]
-COMMANDS += [add_federation, add_probe]
+COMMANDS += [add_federation, add_probe, add_ops, add_export]
 
 
 def build_parser() -> argparse.ArgumentParser:

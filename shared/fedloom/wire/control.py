@@ -127,3 +127,14 @@ class MetricsReport(ControlModel):
     total: int = Field(ge=0)
     loss: float = 0.0
     train_seconds: float = Field(0.0, ge=0)
+
+
+class ClientRoundMetrics(ControlModel):
+    """One client's reported test result for one round (operators' view; the dashboard and export)."""
+
+    round: int
+    client_id: int
+    correct: int
+    total: int
+    accuracy: float | None
+    loss: float

@@ -12,6 +12,7 @@ CLIENT = "/v1/clients/{client_id}"
 FEDERATIONS = "/v1/federations"
 FEDERATION = "/v1/federations/{federation_id}"
 FEDERATION_START = "/v1/federations/{federation_id}/start"
+FEDERATION_CLIENT_METRICS = "/v1/federations/{federation_id}/client-metrics"
 # Aggregator: clients (bearer API token)
 NEXT_TASK = "/v1/tasks/next"
 BOOTSTRAP = "/v1/federations/{federation_id}/bootstrap"
@@ -22,6 +23,8 @@ ROUND_METRICS = "/v1/federations/{federation_id}/rounds/{round}/metrics"
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
 PROMETHEUS = "/metrics"
+# Aggregator: the operators' web dashboard (admin login, session cookie)
+UI = "/ui"
 # Generator
 GENERATOR_INFO = "/v1/info"
 GENERATOR_LATENTS = "/v1/latents"

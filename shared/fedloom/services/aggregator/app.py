@@ -19,6 +19,7 @@ from fedloom.services.aggregator.routes import admin, clients, health
 from fedloom.services.aggregator.security import without_password
 from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.services.aggregator.timing import TimingMiddleware
+from fedloom.services.aggregator.ui import routes as ui
 from fedloom.services.body_limit import BodyLimitMiddleware
 from fedloom.services.http_errors import status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
@@ -76,6 +77,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     app.add_exception_handler(FedLoomError, domain_error)
     for router in (health.router, clients.router, admin.router):
         app.include_router(router)
+    app.include_router(ui.router)
 
     app.add_middleware(TimingMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read

@@ -18,6 +18,7 @@ from fedloom.services.aggregator.errors import Unauthorized, UnsupportedMediaTyp
 from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.rate_limit import RateLimiter
 from fedloom.services.aggregator.registry import ClientRegistry
+from fedloom.services.aggregator.results import Results
 from fedloom.services.aggregator.security import same_secret
 from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.wire.routes import MSGPACK
@@ -40,6 +41,10 @@ async def get_coordinator(request: Request) -> Coordinator:
 
 async def get_packages(request: Request) -> Packages:
     return Packages(await get_coordinator(request))
+
+
+async def get_results(request: Request) -> Results:
+    return Results(await get_coordinator(request))
 
 
 async def get_metrics(request: Request) -> Metrics:
@@ -70,6 +75,7 @@ PackagesDep = Annotated[Packages, Depends(get_packages)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 AuditDep = Annotated[AuditLog, Depends(get_audit)]
 LimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+ResultsDep = Annotated[Results, Depends(get_results)]
 
 
 def require_admin(

@@ -40,3 +40,4 @@ class AggregatorSettings(BaseSettings):
         True,
         description="with FEDLOOM_REDIS_URL, image jobs go through Redis to a generator sharing it; false = over HTTP",
     )
+    ui_refresh_seconds: float = Field(5.0, gt=0, description="how often the /ui dashboard refreshes itself")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from fedloom.services.aggregator.deps import AdminDep, CoordinatorDep, RegistryDep
+from fedloom.services.aggregator.deps import AdminDep, CoordinatorDep, RegistryDep, ResultsDep
 from fedloom.wire import routes
 from fedloom.wire.control import (
     ClientInfo,
+    ClientRoundMetrics,
     EnrollmentToken,
     EnrollmentTokenRequest,
     Federation,
@@ -52,3 +53,8 @@ def start_federation(federation_id: str, coordinator: CoordinatorDep) -> Federat
 @router.get(routes.FEDERATION)
 def get_federation(federation_id: str, coordinator: CoordinatorDep) -> FederationState:
     return coordinator.state(federation_id)
+
+
+@router.get(routes.FEDERATION_CLIENT_METRICS)
+def get_client_metrics(federation_id: str, results: ResultsDep) -> list[ClientRoundMetrics]:
+    return results.client_metrics(federation_id)
