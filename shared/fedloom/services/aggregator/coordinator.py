@@ -12,26 +12,28 @@ from typing import Any
 import torch
 
 from fedloom.algorithms import get_algorithm, make_config
-from fedloom.algorithms.base import ServerEnv, TrainSettings
 from fedloom.errors import FedLoomError
 from fedloom.federation.loop import RoundMetrics, run_federation
 from fedloom.generation.backends import load_generator
 from fedloom.generation.protocol import ImageGenerator
+from fedloom.services.aggregator.envs import check_shared_architecture, federation_env, reference_architecture
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
 from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
 from fedloom.services.aggregator.transport import (
+    INLINE_BYTES,
     PhaseReportingGenerator,
     ServiceTransport,
     bootstrap_key,
     client_queue,
     package_key,
+    upload_key,
 )
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire import ClientUpdate, decode
 from fedloom.wire.control import FederationConfig, FederationState, MetricsReport, RoundSummary, Task
-from fedloom.wire.routes import key
+from fedloom.wire.routes import blob_key, key
 
 log = logging.getLogger("fedloom.aggregator")
 FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", "current_round"} JSON
@@ -66,6 +68,7 @@ class Coordinator:
     def create(self, config: FederationConfig) -> str:
         spec = get_algorithm(config.algorithm)
         make_config(spec, config.options)  # refuse bad options now, not at start
+        check_shared_architecture(config)
         fid = uuid.uuid4().hex[:12]
         record = {"config": config.model_dump(mode="json"), "status": "created", "clients": [], "rounds": []}
         self.save(fid, record)
@@ -95,9 +98,11 @@ class Coordinator:
         clients = [c.client_id for c in self.registry.clients()]
         if len(clients) < config.min_clients:
             raise Conflict(f"{len(clients)} clients enrolled, the federation needs at least {config.min_clients}")
-        record.update(status="running", clients=clients)
+        arch = reference_architecture(config, self.registry.clients())
+        record.update(status="running", clients=clients, reference_arch=arch)
         self.save(fid, record)
-        thread = threading.Thread(target=self.run, args=(fid, config, clients), name=f"federation-{fid}", daemon=True)
+        args = (fid, config, clients, arch)
+        thread = threading.Thread(target=self.run, args=args, name=f"federation-{fid}", daemon=True)
         self.threads[fid] = thread
         thread.start()
         return self.state(fid)
@@ -111,7 +116,7 @@ class Coordinator:
         queue = GeneratorQueue(self.store, self.artifacts, fid) if self.generation_jobs else None
         return RemoteGenerator(self.generator_url, queue=queue)
 
-    def run(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
+    def run(self, fid: str, config: FederationConfig, clients: list[int], reference_arch: str | None) -> None:
         """The round loop of one federation (runs in its own thread)."""
         try:
             spec = get_algorithm(config.algorithm)
@@ -120,15 +125,7 @@ class Coordinator:
             generator = (
                 PhaseReportingGenerator(self.generator_for(fid, config), transport) if spec.needs_generator else None
             )
-            env = ServerEnv(
-                num_classes=config.num_classes,
-                feature_dim=config.feature_dim,
-                settings=TrainSettings(**config.training.model_dump()),
-                seed=config.seed,
-                device=torch.device("cpu"),
-                input_shape=config.input_shape,
-                generator=generator,
-            )
+            env = federation_env(config, reference_arch, generator)
             rng = torch.Generator().manual_seed(config.seed)
             rounds = config.rounds
             on_round = partial(self.record_round, fid)
@@ -171,12 +168,25 @@ class Coordinator:
         if update.round != round_:
             raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
         self.check_round_open(fid, round_, client_id)
-        config = FederationConfig.model_validate(self.load(fid)["config"])
-        get_algorithm(config.algorithm).check_update(update, config.num_classes, config.feature_dim)
+        self.check_update(fid, update)
         if not self.book.mark_uploaded(fid, round_, client_id):
             return False
-        self.store.xadd(upload_stream(fid), {"update": body, "client": str(client_id).encode()})
+        fields = {"update": body, "client": str(client_id).encode()}
+        if len(body) > INLINE_BYTES:  # a model, not prototypes: into the artifact store, referenced
+            self.artifacts.put(upload_key(fid, round_, client_id), body)
+            fields = {"update_key": upload_key(fid, round_, client_id).encode(), "client": fields["client"]}
+        self.store.xadd(upload_stream(fid), fields)
         return True
+
+    def check_update(self, fid: str, update: ClientUpdate) -> None:
+        """The algorithm's checks of an upload (WireError -> 400), with the federation's env where they need it."""
+        record = self.load(fid)
+        config = FederationConfig.model_validate(record["config"])
+        spec = get_algorithm(config.algorithm)
+        spec.check_update(update, config.num_classes, config.feature_dim)
+        if spec.check_update_env is not None:
+            env = federation_env(config, record.get("reference_arch"))
+            spec.check_update_env(update, env, make_config(spec, config.options))
 
     def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
         self.load(fid)
@@ -221,6 +231,13 @@ class Packages:
     def package(self, fid: str, round_: int, client_id: int) -> bytes:
         self.member_check(fid, client_id)
         return self.fetch(package_key(fid, round_), f"round {round_} of federation {fid} has no package yet")
+
+    def blob(self, fid: str, digest: str, client_id: int) -> bytes:
+        """A large tensor a package of this federation references, by its digest."""
+        self.member_check(fid, client_id)
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise NotFound(f"{digest[:80]!r} is not a blob digest (64 lowercase hex digits)")
+        return self.fetch(blob_key(fid, digest), f"federation {fid} has no blob {digest}")
 
     def fetch(self, object_key: str, missing: str) -> bytes:
         if not self.coordinator.artifacts.exists(object_key):

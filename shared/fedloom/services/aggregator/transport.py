@@ -17,8 +17,9 @@ from fedloom.generation.protocol import ImageGenerator
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload, decode, encode
+from fedloom.wire.blobs import split_large
 from fedloom.wire.control import FederationConfig, Task
-from fedloom.wire.routes import artifact_key, key
+from fedloom.wire.routes import artifact_key, blob_key, key
 
 log = logging.getLogger("fedloom.aggregator")
 WORKER_GROUP = "round-worker"
@@ -40,6 +41,19 @@ def bootstrap_key(fid: str) -> str:
     return f"federations/{fid}/bootstrap.msgpack"
 
 
+def upload_key(fid: str, round_: int, client_id: int) -> str:
+    return artifact_key(fid, round_, f"updates/{client_id}.msgpack")
+
+
+INLINE_BYTES = 1024 * 1024
+"""Tensors and uploads larger than this go to the artifact store; packages and stream entries reference them."""
+
+
+def update_body(fields: dict[str, bytes], artifacts: ArtifactStore) -> bytes:
+    """An upload stream entry's update: inline, or the artifact it references (large model uploads)."""
+    return fields["update"] if "update" in fields else artifacts.get(fields["update_key"].decode())
+
+
 @dataclass
 class ServiceTransport:
     fid: str
@@ -49,17 +63,33 @@ class ServiceTransport:
     consumer: str = "coordinator"
     joined: set[int] = field(default_factory=set)
     aggregating_round: int = -1
+    inline_bytes: int = INLINE_BYTES
 
     def __post_init__(self) -> None:
         self.book = RoundBook(self.store)
         self.store.ensure_group(upload_stream(self.fid), WORKER_GROUP)
 
     def publish(self, payload: GlobalPayload, bootstrap: GlobalPayload) -> int:
+        """Store the bootstrap (once) and the round's package; returns the bytes one client downloads for it."""
         if not self.artifacts.exists(bootstrap_key(self.fid)):
-            self.artifacts.put(bootstrap_key(self.fid), encode(bootstrap))
-        data = encode(payload)
-        self.artifacts.put(package_key(self.fid, payload.round), data)
-        return len(data)
+            self.put_package(bootstrap_key(self.fid), bootstrap)
+        return self.put_package(package_key(self.fid, payload.round), payload)
+
+    def put_package(self, object_key: str, payload: GlobalPayload) -> int:
+        """The package with its large tensors stored apart (once per content) and referenced by digest."""
+        package, blobs = split_large(payload, self.inline_bytes)
+        for digest, blob in blobs.items():
+            if not self.artifacts.exists(blob_key(self.fid, digest)):
+                self.artifacts.put(blob_key(self.fid, digest), blob)
+        data = encode(package)
+        self.artifacts.put(object_key, data)
+        return len(data) + sum(len(blob) for blob in blobs.values())
+
+    def stored_size(self, object_key: str) -> int:
+        """Bytes of a stored package plus the blobs it references."""
+        data = self.artifacts.get(object_key)
+        refs = decode(data, GlobalPayload).refs.values()
+        return len(data) + sum(len(self.artifacts.get(blob_key(self.fid, digest))) for digest in refs)
 
     def dispatch(self, kind: str, round_: int, client_ids: Sequence[int]) -> None:
         task = Task(federation_id=self.fid, round=round_, kind=kind, config=self.config)
@@ -70,7 +100,7 @@ class ServiceTransport:
     def bootstrap_bytes(self, client_ids: Sequence[int]) -> int:
         new = [c for c in client_ids if c not in self.joined]
         self.joined.update(new)
-        return len(new) * len(self.artifacts.get(bootstrap_key(self.fid))) if new else 0
+        return len(new) * self.stored_size(bootstrap_key(self.fid)) if new else 0
 
     def fit(self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload) -> FitOutcome:
         round_ = payload.round
@@ -96,10 +126,11 @@ class ServiceTransport:
         while len(got) < len(selected) and time.time() < deadline:
             entries = self.store.xreadgroup(stream, WORKER_GROUP, self.consumer, 64, min(1.0, deadline - time.time()))
             for entry_id, fields in entries:
-                update = decode(fields["update"], ClientUpdate)
+                body = update_body(fields, self.artifacts)
+                update = decode(body, ClientUpdate)
                 if update.round == round_ and update.client_id in selected:
                     got[update.client_id] = update
-                    total += len(fields["update"])
+                    total += len(body)
                 self.store.xack(stream, WORKER_GROUP, entry_id)
         if len(got) < min(self.quorum(len(selected)), len(selected)):
             self.book.set_phase(self.fid, round_, "failed")
