@@ -46,6 +46,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings) -> None:
         app.state.registry,
         generator_url=settings.generator_url,
         generation_jobs=settings.redis_url is not None,
+        inline_bytes=settings.inline_tensor_bytes,
     )
 
 

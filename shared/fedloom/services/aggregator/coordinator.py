@@ -47,9 +47,12 @@ class Coordinator:
         registry: ClientRegistry,
         generator_url: str | None = None,
         generation_jobs: bool = False,
+        inline_bytes: int = INLINE_BYTES,
     ) -> None:
-        """`generation_jobs`: send image generation through the Redis stream (store shared with the generator)."""
+        """`generation_jobs`: send image generation through the Redis stream (store shared with the generator).
+        `inline_bytes`: larger tensors of packages, and larger uploads, go to the artifact store, referenced."""
         self.store, self.artifacts, self.registry = store, artifacts, registry
+        self.inline_bytes = inline_bytes
         self.book = RoundBook(store)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
@@ -121,7 +124,7 @@ class Coordinator:
         try:
             spec = get_algorithm(config.algorithm)
             server = spec.make_server(make_config(spec, config.options))
-            transport = ServiceTransport(fid, config, self.store, self.artifacts)
+            transport = ServiceTransport(fid, config, self.store, self.artifacts, inline_bytes=self.inline_bytes)
             generator = (
                 PhaseReportingGenerator(self.generator_for(fid, config), transport) if spec.needs_generator else None
             )
@@ -172,7 +175,7 @@ class Coordinator:
         if not self.book.mark_uploaded(fid, round_, client_id):
             return False
         fields = {"update": body, "client": str(client_id).encode()}
-        if len(body) > INLINE_BYTES:  # a model, not prototypes: into the artifact store, referenced
+        if len(body) > self.inline_bytes:  # a model, not prototypes: into the artifact store, referenced
             self.artifacts.put(upload_key(fid, round_, client_id), body)
             fields = {"update_key": upload_key(fid, round_, client_id).encode(), "client": fields["client"]}
         self.store.xadd(upload_stream(fid), fields)

@@ -24,3 +24,6 @@ class AggregatorSettings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     max_poll_seconds: float = Field(60.0, gt=0)
     data_dir: Path | None = None
+    inline_tensor_bytes: int = Field(
+        1024 * 1024, ge=0, description="tensors (and uploads) larger than this are stored apart and referenced"
+    )
