@@ -93,6 +93,17 @@ def receive_shared(ctx: ClientContext, payload: GlobalPayload) -> BaseHeadModel:
     return model
 
 
+def shared_update(ctx: ClientContext, payload: GlobalPayload, tensors: TensorMap, loss: float) -> ClientUpdate:
+    """The upload of a shared-model algorithm: the (possibly compressed) shared parameters and the mean loss."""
+    return ClientUpdate(
+        round=payload.round,
+        client_id=ctx.client_id,
+        num_samples=ctx.data.num_train,
+        tensors=tensors,
+        values={"loss": loss},
+    )
+
+
 @dataclass(frozen=True)
 class SharedModelState:
     round: int

@@ -12,7 +12,7 @@ from fedloom.algorithms.fedkd.compression import compress, expand
 from fedloom.algorithms.fedkd.config import FedKDConfig
 from fedloom.algorithms.fedkd.math import adaptive_losses
 from fedloom.algorithms.model_parts import load_part, part_shapes, part_tensors, select_part
-from fedloom.algorithms.shared_model import SHARED, join_shared_model, seeded_linear
+from fedloom.algorithms.shared_model import SHARED, join_shared_model, seeded_linear, shared_update
 from fedloom.algorithms.training import ParamGroup, evaluate_head, model_group, train_local
 from fedloom.errors import WireError
 from fedloom.models.base import BaseHeadModel
@@ -60,13 +60,7 @@ class FedKDClient:
             ParamGroup(list(w_h.parameters()), ctx.settings.lr, cfg.clip_norm),
         ]
         loss = train_local(ctx, loss_fn, groups)
-        return ClientUpdate(
-            round=payload.round,
-            client_id=ctx.client_id,
-            num_samples=ctx.data.num_train,
-            tensors=compress(part_tensors(mentee, SHARED), energy),
-            values={"loss": loss},
-        )
+        return shared_update(ctx, payload, compress(part_tensors(mentee, SHARED), energy), loss)
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
         return evaluate_head(ctx, payload.round)

@@ -13,7 +13,7 @@ from fedloom.algorithms.base import ClientContext
 from fedloom.algorithms.fedmrl.config import FedMRLConfig
 from fedloom.algorithms.fedmrl.math import fuse, matryoshka_loss
 from fedloom.algorithms.model_parts import part_tensors
-from fedloom.algorithms.shared_model import SHARED, join_shared_model, receive_shared, seeded_linear
+from fedloom.algorithms.shared_model import SHARED, join_shared_model, receive_shared, seeded_linear, shared_update
 from fedloom.algorithms.training import ParamGroup, map_in_batches, model_group, report_accuracy, train_local
 from fedloom.errors import ConfigError
 from fedloom.models.base import BaseHeadModel
@@ -51,13 +51,7 @@ class FedMRLClient:
             ParamGroup(list(shared.parameters()), lr),
         ]
         loss = train_local(ctx, loss_fn, groups)
-        return ClientUpdate(
-            round=payload.round,
-            client_id=ctx.client_id,
-            num_samples=ctx.data.num_train,
-            tensors=part_tensors(shared, SHARED),
-            values={"loss": loss},
-        )
+        return shared_update(ctx, payload, part_tensors(shared, SHARED), loss)
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
         shared = receive_shared(ctx, payload)

@@ -11,7 +11,7 @@ from fedloom.algorithms.base import ClientContext
 from fedloom.algorithms.fml.config import FMLConfig
 from fedloom.algorithms.fml.math import mutual_losses
 from fedloom.algorithms.model_parts import part_tensors
-from fedloom.algorithms.shared_model import SHARED, join_shared_model, receive_shared
+from fedloom.algorithms.shared_model import SHARED, join_shared_model, receive_shared, shared_update
 from fedloom.algorithms.training import ParamGroup, evaluate_head, model_group, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
@@ -34,13 +34,7 @@ class FMLClient:
 
         groups = [model_group(ctx, cfg.clip_norm), ParamGroup(list(meme.parameters()), ctx.settings.lr, cfg.clip_norm)]
         loss = train_local(ctx, loss_fn, groups)
-        return ClientUpdate(
-            round=payload.round,
-            client_id=ctx.client_id,
-            num_samples=ctx.data.num_train,
-            tensors=part_tensors(meme, SHARED),
-            values={"loss": loss},
-        )
+        return shared_update(ctx, payload, part_tensors(meme, SHARED), loss)
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
         return evaluate_head(ctx, payload.round)
