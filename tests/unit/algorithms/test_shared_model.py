@@ -8,6 +8,8 @@ from fedloom.algorithms.shared_model import SHARED, arch_name, arch_tensor, chec
 from fedloom.errors import ConfigError, WireError
 from fedloom.wire import ClientUpdate
 
+OPTIONS = {"fedmrl": {"shared_feature_dim": 8}}  # at most feature_dim (16 here)
+
 
 def env(arch: str | None = "cnn4", rounds: int | None = 5) -> ServerEnv:
     return ServerEnv(
@@ -42,13 +44,13 @@ def test_server_model_is_seeded_from_the_env() -> None:
 def test_server_refuses_to_start_without_a_reference_architecture(name: str) -> None:
     spec = get_algorithm(name)
     with pytest.raises(ConfigError):
-        spec.make_server(make_config(spec, {})).init(env(arch=None))
+        spec.make_server(make_config(spec, OPTIONS.get(name, {}))).init(env(arch=None))
 
 
 @pytest.mark.parametrize("name", ["fml", "fedmrl"])
 def test_server_averages_shared_models_without_weights(name: str) -> None:
     spec = get_algorithm(name)
-    server = spec.make_server(make_config(spec, {}))
+    server = spec.make_server(make_config(spec, OPTIONS.get(name, {})))
     state = server.init(env())
     params = server.broadcast(state).tensors
     doubled = {k: 2 * v for k, v in params.items()}
@@ -58,6 +60,12 @@ def test_server_averages_shared_models_without_weights(name: str) -> None:
     assert after.round == 1
     for key, value in params.items():
         torch.testing.assert_close(after.tensors[key], 1.5 * value)
+
+
+def test_fedmrl_refuses_a_shared_feature_dim_above_feature_dim() -> None:
+    spec = get_algorithm("fedmrl")
+    with pytest.raises(ConfigError, match="shared_feature_dim 128"):
+        spec.make_server(make_config(spec, {})).init(env())
 
 
 def test_bootstrap_names_the_architecture_and_packages_carry_parameters_only() -> None:
@@ -71,7 +79,7 @@ def test_bootstrap_names_the_architecture_and_packages_carry_parameters_only() -
 @pytest.mark.parametrize("name", ["fml", "fedmrl", "fedkd"])
 def test_uploads_of_the_wrong_model_are_refused_at_the_door(name: str) -> None:
     spec = get_algorithm(name)
-    config = make_config(spec, {})
+    config = make_config(spec, OPTIONS.get(name, {}))
     server = spec.make_server(config)
     good = server.broadcast(server.init(env())).tensors
     assert spec.check_update_env is not None
