@@ -54,7 +54,7 @@ class RoundTask(WireModel):
 
 
 class ClientUpdate(WireModel):
-    """What a client uploads after local training: small tensors (prototypes), never data or weights."""
+    """What a client uploads after local training: prototypes, or a shared model's parameters; never data."""
 
     round: int = Field(ge=0)
     client_id: int = Field(ge=0)
