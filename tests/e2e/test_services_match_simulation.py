@@ -1,9 +1,10 @@
 """The services are the simulation minus the transport: real processes, real Redis, real S3, same result.
 
 Starts a redis-server and a moto S3 server on loopback, the generator and aggregator services and three
-client agents as separate processes, runs 3 rounds of FedTGP and of FedKTL on synthetic data, and
-compares the final global state (FedTGP's prototypes, FedKTL's latent centroids) with `fedloom simulate`
-on the same config and seed. Both sides run torch on one thread: float sums reduce in a thread-dependent
+client agents as separate processes, runs 3 rounds of FedTGP, FedKTL and FML on synthetic data, and
+compares the final global state (FedTGP's prototypes, FedKTL's latent centroids, FML's shared model,
+whose large tensors travel as S3 objects the packages reference) with `fedloom simulate` on the same
+config and seed. Both sides run torch on one thread: float sums reduce in a thread-dependent
 order, and FedKTL's Adam-trained alignment turns those 1e-7 differences into visible ones within rounds.
 """
 
@@ -18,13 +19,14 @@ import pytest
 import torch
 
 import servers
+from fedloom.services.packages import download_package
 from fedloom.services.processes import ProcessGroup, free_port
 from fedloom.simulation import SimulationConfig, run_simulation
-from fedloom.wire import GlobalPayload, decode
+from fedloom.wire import GlobalPayload
 
 ADMIN = "e2e-admin-token-0123456789abcdef"
 CLIENTS, ROUNDS, SAMPLES, SEED = 3, 3, 600, 0
-OPTIONS = {"fedtgp": {"server_epochs": 20}, "fedktl": {"server_epochs": 20}}
+OPTIONS: dict[str, dict[str, int]] = {"fedtgp": {"server_epochs": 20}, "fedktl": {"server_epochs": 20}, "fml": {}}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +116,11 @@ def run_services(admin: httpx.Client, algorithm: str) -> GlobalPayload:
         time.sleep(0.5)
     assert state["status"] == "finished", state
     assert [r["round"] for r in state["rounds"]] == list(range(ROUNDS))
-    return decode(admin.get(f"/v1/federations/{fid}/rounds/{ROUNDS}/package").content, GlobalPayload)
+    if algorithm == "fml":  # the shared model's weights went through S3 as referenced objects
+        assert all(r["upload_bytes"] > CLIENTS * 1024 * 1024 for r in state["rounds"])
+    package = download_package(admin, fid, ROUNDS)
+    assert package is not None
+    return package
 
 
 def run_in_process(algorithm: str) -> GlobalPayload:
@@ -134,10 +140,18 @@ def run_in_process(algorithm: str) -> GlobalPayload:
     return run_simulation(cfg, progress=False).final_payload
 
 
-@pytest.mark.parametrize(("algorithm", "state_key"), [("fedtgp", "prototypes"), ("fedktl", "latents")])
-def test_final_global_state_equals_the_simulation(federation: httpx.Client, algorithm: str, state_key: str) -> None:
+@pytest.mark.parametrize(
+    ("algorithm", "state_keys"),
+    [("fedtgp", ["prototypes"]), ("fedktl", ["latents"]), ("fml", None)],  # None: every tensor (FML's model)
+)
+def test_final_global_state_equals_the_simulation(
+    federation: httpx.Client, algorithm: str, state_keys: list[str] | None
+) -> None:
     served = run_services(federation, algorithm)
     simulated = run_in_process(algorithm)
     assert served.round == simulated.round == ROUNDS
-    assert served.tensors[state_key].shape == simulated.tensors[state_key].shape
-    torch.testing.assert_close(served.tensors[state_key], simulated.tensors[state_key], atol=1e-5, rtol=0)
+    keys = state_keys if state_keys is not None else sorted(simulated.tensors)
+    assert keys and set(keys) <= set(served.tensors)
+    for state_key in keys:
+        assert served.tensors[state_key].shape == simulated.tensors[state_key].shape
+        torch.testing.assert_close(served.tensors[state_key], simulated.tensors[state_key], atol=1e-5, rtol=0)

@@ -62,6 +62,7 @@ class ServerEnv:
     generator: ImageGenerator | None = None
     input_shape: tuple[int, int, int] | None = None
     reference_arch: str | None = None  # client 0's architecture: weight-sharing algorithms build it on the server
+    rounds: int | None = None  # the federation's length, for schedules over rounds (FedKD's SVD energy)
 
 
 class ClientAlgorithm(Protocol):
@@ -109,3 +110,6 @@ class AlgorithmSpec(Generic[State]):
     needs_generator: bool = False
     check_update: Callable[[ClientUpdate, int, int], None] = lambda update, classes, dim: None
     description: str = ""
+    check_update_env: Callable[[ClientUpdate, ServerEnv, Any], None] | None = None
+    """Optional `(update, env, algorithm config)` check for uploads whose shapes depend on more than
+    (classes, feature_dim), e.g. a shared model built from `env.reference_arch`."""

@@ -13,6 +13,9 @@ _PACKAGES = {
     "fedproto": "fedloom.algorithms.fedproto",
     "fedtgp": "fedloom.algorithms.fedtgp",
     "fedktl": "fedloom.algorithms.fedktl",
+    "fml": "fedloom.algorithms.fml",
+    "fedkd": "fedloom.algorithms.fedkd",
+    "fedmrl": "fedloom.algorithms.fedmrl",
 }
 
 

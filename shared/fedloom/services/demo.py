@@ -18,7 +18,9 @@ import httpx
 from tqdm import tqdm
 
 from fedloom.errors import FedLoomError
+from fedloom.services.packages import download_package
 from fedloom.services.processes import ProcessGroup, free_port
+from fedloom.wire import encode
 from fedloom.wire.control import FederationConfig, FederationState
 
 FMNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -128,7 +130,7 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
             fid = admin.post("/v1/federations", json=federation_config(settings).model_dump(mode="json")).json()
             admin.post(f"/v1/federations/{fid['federation_id']}/start").raise_for_status()
             state = follow(admin, fid["federation_id"], settings.rounds)
-            package = admin.get(f"/v1/federations/{state.federation_id}/rounds/{settings.rounds}/package")
-            return write_report(settings.out, state, package.content if package.status_code == 200 else None)
+            package = download_package(admin, state.federation_id, settings.rounds)
+            return write_report(settings.out, state, encode(package) if package is not None else None)
     finally:
         group.stop()

@@ -79,4 +79,5 @@ def build_env(
         generator=generator,
         input_shape=dataset.input_shape,
         reference_arch=group_architectures(cfg.models)[0],
+        rounds=cfg.rounds,
     )

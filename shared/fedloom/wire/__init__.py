@@ -11,7 +11,7 @@ from fedloom.wire.generation import (
     LatentResponse,
     Readiness,
 )
-from fedloom.wire.messages import SCHEMA_VERSION, ClientUpdate, EvalReport, GlobalPayload, RoundTask
+from fedloom.wire.messages import SCHEMA_VERSION, ClientUpdate, EvalReport, GlobalPayload, RoundTask, TensorBlob
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -28,6 +28,7 @@ __all__ = [
     "LatentResponse",
     "Readiness",
     "RoundTask",
+    "TensorBlob",
     "decode",
     "encode",
 ]

@@ -6,7 +6,7 @@ Algorithms put their tensors in `tensors` under names they document (e.g. FedTGP
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION: Literal[1] = 1
 
 TensorMap = dict[str, torch.Tensor]
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""SHA-256 of a `TensorBlob`'s encoded bytes, as lowercase hex."""
 
 
 class WireModel(BaseModel):
@@ -29,6 +31,17 @@ class GlobalPayload(WireModel):
     round: int = Field(ge=0)
     tensors: TensorMap = Field(default_factory=dict)
     values: dict[str, float] = Field(default_factory=dict)
+    refs: dict[str, Digest] = Field(
+        default_factory=dict,
+        description="tensors stored apart (services: large ones, in the artifact store): name -> blob digest; "
+        "receivers resolve them with `fedloom.wire.blobs.resolve` before an algorithm sees the package",
+    )
+
+
+class TensorBlob(WireModel):
+    """One tensor on its own, stored apart from the package that references it by digest."""
+
+    tensor: torch.Tensor
 
 
 class RoundTask(WireModel):
@@ -41,7 +54,7 @@ class RoundTask(WireModel):
 
 
 class ClientUpdate(WireModel):
-    """What a client uploads after local training: small tensors (prototypes), never data or weights."""
+    """What a client uploads after local training: prototypes, or a shared model's parameters; never data."""
 
     round: int = Field(ge=0)
     client_id: int = Field(ge=0)

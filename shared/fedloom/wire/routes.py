@@ -19,6 +19,7 @@ BOOTSTRAP = "/v1/federations/{federation_id}/bootstrap"
 ROUND_PACKAGE = "/v1/federations/{federation_id}/rounds/{round}/package"
 ROUND_UPDATE = "/v1/federations/{federation_id}/rounds/{round}/update"
 ROUND_METRICS = "/v1/federations/{federation_id}/rounds/{round}/metrics"
+BLOB = "/v1/federations/{federation_id}/blobs/{digest}"  # a large tensor a package references (msgpack)
 # Every service
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
@@ -46,3 +47,8 @@ GENERATION_STREAM = "generation-jobs"  # key(GENERATION_STREAM): jobs for the ge
 def artifact_key(federation_id: str, round_: int, name: str) -> str:
     """Object-store key of a round artefact, e.g. federations/<id>/rounds/3/package.msgpack."""
     return f"federations/{federation_id}/rounds/{round_}/{name}"
+
+
+def blob_key(federation_id: str, digest: str) -> str:
+    """Object-store key of a large tensor referenced by packages, by its content digest."""
+    return f"federations/{federation_id}/blobs/{digest}.msgpack"

@@ -3,7 +3,8 @@
 Per task: skip it if the checkpoint says it is done; otherwise build (or restore) the federation's
 session, run the task's handler, commit the checkpoint with the result in its outbox, deliver the
 result, settle the outbox. Only what the algorithm's `fit` returns (a ClientUpdate) and evaluation
-metrics ever leave this machine; never data or weights.
+metrics ever leave this machine; never data, and weights only where the algorithm shares a model
+(FML, FedKD, FedMRL: the shared model, never the client's own).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fedloom.services.agent.settings import AgentSettings
 from fedloom.services.agent.signals import StopSignals
 from fedloom.simulation.setup import resolve_device
 from fedloom.wire import ClientUpdate, GlobalPayload, decode, encode
+from fedloom.wire.blobs import resolve
 from fedloom.wire.control import MetricsReport, Task
 
 log = logging.getLogger("fedloom.agent")
@@ -124,12 +126,16 @@ class Agent:
         """The one-time package: from the checkpoint folder if saved there, else fetched once and saved."""
         payload = self.store.load_bootstrap(federation_id)
         if payload is None:
-            payload = self.client.bootstrap(federation_id)
+            payload = self.resolved(federation_id, self.client.bootstrap(federation_id))
             self.store.save_bootstrap(federation_id, payload)
         return payload
 
+    def resolved(self, federation_id: str, payload: GlobalPayload) -> GlobalPayload:
+        """The package with the large tensors it references fetched from the aggregator (digests checked)."""
+        return resolve(payload, lambda digest: self.client.blob(federation_id, digest))
+
     def package(self, federation_id: str, round_: int) -> GlobalPayload:
-        payload = self.client.package(federation_id, round_)
+        payload = self.resolved(federation_id, self.client.package(federation_id, round_))
         if payload.round != round_:
             raise WireError(f"the package of round {round_} says it is of round {payload.round}")
         return payload

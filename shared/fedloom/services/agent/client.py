@@ -121,6 +121,11 @@ class AggregatorClient:
         """The package published for round `round_`."""
         return self._payload(routes.ROUND_PACKAGE.format(federation_id=_fid(federation_id), round=round_))
 
+    def blob(self, federation_id: str, digest: str) -> bytes:
+        """A large tensor a package references, as the stored bytes (`fedloom.wire.blobs.resolve` checks them)."""
+        path = routes.BLOB.format(federation_id=_fid(federation_id), digest=quote(digest, safe=""))
+        return self._request("GET", path, headers={"Accept": routes.MSGPACK}).content
+
     def upload_update(self, federation_id: str, round_: int, update: ClientUpdate) -> bool:
         """Upload round `round_`'s update (idempotent); returns True when the server already had it."""
         path = routes.ROUND_UPDATE.format(federation_id=_fid(federation_id), round=round_)

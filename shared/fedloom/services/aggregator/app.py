@@ -55,6 +55,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) ->
         app.state.registry,
         generator_url=settings.generator_url,
         generation_jobs=settings.redis_url is not None and settings.generation_queue,
+        inline_bytes=settings.inline_tensor_bytes,
     )
 
 

@@ -14,19 +14,23 @@ import torch
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation.loop import RoundMetrics
+from fedloom.services.aggregator.envs import check_shared_architecture, federation_env, reference_architecture
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
 from fedloom.services.aggregator.runner import FederationRunner
 from fedloom.services.aggregator.transport import (
+    INLINE_BYTES,
     bootstrap_key,
     client_queue,
     package_key,
+    stored_upload,
+    upload_key,
 )
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire import ClientUpdate, decode
 from fedloom.wire.control import FederationConfig, FederationState, MetricsReport, RoundSummary, Task
-from fedloom.wire.routes import key
+from fedloom.wire.routes import blob_key, key
 
 log = logging.getLogger("fedloom.aggregator")
 FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", "rounds", "error"} JSON
@@ -42,9 +46,12 @@ class Coordinator:
         registry: ClientRegistry,
         generator_url: str | None = None,
         generation_jobs: bool = False,
+        inline_bytes: int = INLINE_BYTES,
     ) -> None:
-        """`generation_jobs`: send image generation through the Redis stream (store shared with the generator)."""
+        """`generation_jobs`: send image generation through the Redis stream (store shared with the generator).
+        `inline_bytes`: larger tensors of packages, and larger uploads, go to the artifact store, referenced."""
         self.store, self.artifacts, self.registry = store, artifacts, registry
+        self.inline_bytes = inline_bytes
         self.book = RoundBook(store)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
@@ -66,6 +73,7 @@ class Coordinator:
     def create(self, config: FederationConfig) -> str:
         spec = get_algorithm(config.algorithm)
         make_config(spec, config.options)  # refuse bad options now, not at start
+        check_shared_architecture(config)
         fid = uuid.uuid4().hex[:12]
         record = {"config": config.model_dump(mode="json"), "status": "created", "clients": [], "rounds": []}
         self.save(fid, record)
@@ -96,9 +104,10 @@ class Coordinator:
         clients = [c.client_id for c in self.registry.clients()]
         if len(clients) < config.min_clients:
             raise Conflict(f"{len(clients)} clients enrolled, the federation needs at least {config.min_clients}")
-        record.update(status="running", clients=clients)
+        arch = reference_architecture(config, self.registry.clients())
+        record.update(status="running", clients=clients, reference_arch=arch)
         self.save(fid, record)
-        self.launch(fid, config, clients)
+        self.launch(fid, config, clients, arch)
         return self.state(fid)
 
     def resume_running(self) -> list[str]:
@@ -108,19 +117,20 @@ class Coordinator:
             record = json.loads(raw)
             if record["status"] == "running" and fid not in self.threads:
                 config = FederationConfig.model_validate(record["config"])
-                self.launch(fid, config, record["clients"])
+                self.launch(fid, config, record["clients"], record.get("reference_arch"))
                 resumed.append(fid)
         if resumed:
             log.info("resuming federations %s", ", ".join(resumed))
         return resumed
 
-    def launch(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
-        thread = threading.Thread(target=self.run, args=(fid, config, clients), name=f"federation-{fid}", daemon=True)
+    def launch(self, fid: str, config: FederationConfig, clients: list[int], reference_arch: str | None) -> None:
+        args = (fid, config, clients, reference_arch)
+        thread = threading.Thread(target=self.run, args=args, name=f"federation-{fid}", daemon=True)
         self.threads[fid] = thread
         thread.start()
         threading.Thread(target=warm_up_optimisers, name="optimiser-warm-up", daemon=True).start()
 
-    def run(self, fid: str, config: FederationConfig, clients: list[int]) -> None:
+    def run(self, fid: str, config: FederationConfig, clients: list[int], reference_arch: str | None) -> None:
         """The round loop of one federation (its own thread), from its checkpoint when it has one."""
         runner = FederationRunner(
             fid,
@@ -131,6 +141,8 @@ class Coordinator:
             partial(self.record_round, fid),
             self.generator_url,
             self.generation_jobs,
+            reference_arch,
+            self.inline_bytes,
         )
         try:
             runner.run()
@@ -177,9 +189,9 @@ class Coordinator:
         if update.round != round_:
             raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
         self.check_round_open(fid, round_, client_id)
-        config = self.config(fid)
-        get_algorithm(config.algorithm).check_update(update, config.num_classes, config.feature_dim)
-        if not self.book.save_upload(fid, round_, client_id, body):
+        self.check_update(fid, update)
+        stored = stored_upload(body, self.artifacts, upload_key(fid, round_, client_id, body), self.inline_bytes)
+        if not self.book.save_upload(fid, round_, client_id, stored):
             self.confirm_counted(fid, round_, client_id)
             return False
         wake = {"client": str(client_id).encode(), "round": str(round_).encode()}
@@ -211,6 +223,15 @@ class Coordinator:
         if chosen and (cached is None or round_ > cached[0]):
             self.selections[fid] = (round_, chosen)
         return chosen
+
+    def check_update(self, fid: str, update: ClientUpdate) -> None:
+        """The algorithm's checks of an upload (WireError -> 400), with the federation's env where they need it."""
+        config = self.config(fid)
+        spec = get_algorithm(config.algorithm)
+        spec.check_update(update, config.num_classes, config.feature_dim)
+        if spec.check_update_env is not None:
+            env = federation_env(config, self.load(fid).get("reference_arch"))
+            spec.check_update_env(update, env, make_config(spec, config.options))
 
     def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
         self.config(fid)  # 404 for an unknown federation
@@ -268,6 +289,13 @@ class Packages:
     def package(self, fid: str, round_: int, client_id: int) -> bytes:
         self.member_check(fid, client_id)
         return self.fetch(package_key(fid, round_), f"round {round_} of federation {fid} has no package yet")
+
+    def blob(self, fid: str, digest: str, client_id: int) -> bytes:
+        """A large tensor a package of this federation references, by its digest."""
+        self.member_check(fid, client_id)
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise NotFound(f"{digest[:80]!r} is not a blob digest (64 lowercase hex digits)")
+        return self.fetch(blob_key(fid, digest), f"federation {fid} has no blob {digest}")
 
     def fetch(self, object_key: str, missing: str) -> bytes:
         if not self.coordinator.artifacts.exists(object_key):

@@ -13,16 +13,17 @@ from typing import Any
 import torch
 
 from fedloom.algorithms import get_algorithm, make_config
-from fedloom.algorithms.base import ServerEnv, TrainSettings
+from fedloom.algorithms.base import ServerEnv
 from fedloom.errors import FedLoomError
 from fedloom.federation.loop import RoundMetrics, run_federation
 from fedloom.generation.backends import load_generator
 from fedloom.generation.protocol import ImageGenerator
+from fedloom.services.aggregator.envs import federation_env
 from fedloom.services.aggregator.fallback import GeneratorFallback
 from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.rounds import RoundBook
 from fedloom.services.aggregator.server_state import ServerCheckpoints
-from fedloom.services.aggregator.transport import PhaseReportingGenerator, ServiceTransport
+from fedloom.services.aggregator.transport import INLINE_BYTES, PhaseReportingGenerator, ServiceTransport
 from fedloom.stores.errors import StoreUnavailable
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire.control import FederationConfig
@@ -41,6 +42,8 @@ class FederationRunner:
     record_round: Callable[[RoundMetrics], None]
     generator_url: str | None = None
     generation_jobs: bool = False
+    reference_arch: str | None = None
+    inline_bytes: int = INLINE_BYTES
 
     def run(self) -> None:
         """All rounds; raises what ends the federation (a failed round, a bad config)."""
@@ -55,7 +58,7 @@ class FederationRunner:
 
     def run_from_checkpoint(self) -> None:
         spec = get_algorithm(self.config.algorithm)
-        transport = ServiceTransport(self.fid, self.config, self.store, self.artifacts)
+        transport = ServiceTransport(self.fid, self.config, self.store, self.artifacts, inline_bytes=self.inline_bytes)
         inner = spec.make_server(make_config(spec, self.config.options))
         server = GeneratorFallback(inner, transport, proceed=self.config.on_generator_failure == "proceed")
         rng = torch.Generator().manual_seed(self.config.seed)
@@ -78,15 +81,7 @@ class FederationRunner:
         generator = None
         if get_algorithm(self.config.algorithm).needs_generator:
             generator = PhaseReportingGenerator(self.generator_for(transport), transport)
-        return ServerEnv(
-            num_classes=self.config.num_classes,
-            feature_dim=self.config.feature_dim,
-            settings=TrainSettings(**self.config.training.model_dump()),
-            seed=self.config.seed,
-            device=torch.device("cpu"),
-            input_shape=self.config.input_shape,
-            generator=generator,
-        )
+        return federation_env(self.config, self.reference_arch, generator)
 
     def generator_for(self, transport: ServiceTransport) -> ImageGenerator:
         """'remote' = the generator service; anything else is loaded in this process (builtin, tiny, path)."""

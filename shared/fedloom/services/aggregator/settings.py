@@ -41,3 +41,6 @@ class AggregatorSettings(BaseSettings):
         description="with FEDLOOM_REDIS_URL, image jobs go through Redis to a generator sharing it; false = over HTTP",
     )
     ui_refresh_seconds: float = Field(5.0, gt=0, description="how often the /ui dashboard refreshes itself")
+    inline_tensor_bytes: int = Field(
+        1024 * 1024, ge=0, description="tensors (and uploads) larger than this are stored apart and referenced"
+    )

@@ -4,6 +4,7 @@ one the simulator runs."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -17,8 +18,9 @@ from fedloom.generation.protocol import ImageGenerator
 from fedloom.services.aggregator.rounds import RoundBook, upload_stream
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload, decode, encode
+from fedloom.wire.blobs import split_large
 from fedloom.wire.control import FederationConfig, Task
-from fedloom.wire.routes import artifact_key, key
+from fedloom.wire.routes import artifact_key, blob_key, key
 
 log = logging.getLogger("fedloom.aggregator")
 WORKER_GROUP = "round-worker"
@@ -40,6 +42,28 @@ def bootstrap_key(fid: str) -> str:
     return f"federations/{fid}/bootstrap.msgpack"
 
 
+def upload_key(fid: str, round_: int, client_id: int, body: bytes) -> str:
+    """Where a large upload is kept; named by its content, so a differing repeat never overwrites the first."""
+    return artifact_key(fid, round_, f"updates/{client_id}-{hashlib.sha256(body).hexdigest()[:16]}.msgpack")
+
+
+INLINE_BYTES = 1024 * 1024
+"""Tensors and uploads larger than this go to the artifact store; packages and the state store reference them."""
+UPLOAD_REF = b"ref:"  # an upload kept in the state store as a reference (msgpack bodies start with a map byte)
+
+
+def stored_upload(body: bytes, artifacts: ArtifactStore, object_key: str, inline_bytes: int) -> bytes:
+    """What the state store keeps of an upload: the body, or for a large one (a model) a reference to it."""
+    if len(body) <= inline_bytes:
+        return body
+    artifacts.put(object_key, body)
+    return UPLOAD_REF + object_key.encode()
+
+
+def upload_body(stored: bytes, artifacts: ArtifactStore) -> bytes:
+    return artifacts.get(stored[len(UPLOAD_REF) :].decode()) if stored.startswith(UPLOAD_REF) else stored
+
+
 @dataclass
 class ServiceTransport:
     fid: str
@@ -49,17 +73,33 @@ class ServiceTransport:
     consumer: str = "coordinator"
     joined: set[int] = field(default_factory=set)
     aggregating_round: int = -1
+    inline_bytes: int = INLINE_BYTES
 
     def __post_init__(self) -> None:
         self.book = RoundBook(self.store)
         self.store.ensure_group(upload_stream(self.fid), WORKER_GROUP)
 
     def publish(self, payload: GlobalPayload, bootstrap: GlobalPayload) -> int:
+        """Store the bootstrap (once) and the round's package; returns the bytes one client downloads for it."""
         if not self.artifacts.exists(bootstrap_key(self.fid)):
-            self.artifacts.put(bootstrap_key(self.fid), encode(bootstrap))
-        data = encode(payload)
-        self.artifacts.put(package_key(self.fid, payload.round), data)
-        return len(data)
+            self.put_package(bootstrap_key(self.fid), bootstrap)
+        return self.put_package(package_key(self.fid, payload.round), payload)
+
+    def put_package(self, object_key: str, payload: GlobalPayload) -> int:
+        """The package with its large tensors stored apart (once per content) and referenced by digest."""
+        package, blobs = split_large(payload, self.inline_bytes)
+        for digest, blob in blobs.items():
+            if not self.artifacts.exists(blob_key(self.fid, digest)):
+                self.artifacts.put(blob_key(self.fid, digest), blob)
+        data = encode(package)
+        self.artifacts.put(object_key, data)
+        return len(data) + sum(len(blob) for blob in blobs.values())
+
+    def stored_size(self, object_key: str) -> int:
+        """Bytes of a stored package plus the blobs it references."""
+        data = self.artifacts.get(object_key)
+        refs = decode(data, GlobalPayload).refs.values()
+        return len(data) + sum(len(self.artifacts.get(blob_key(self.fid, digest))) for digest in refs)
 
     def dispatch(self, kind: str, round_: int, client_ids: Sequence[int]) -> None:
         task = Task(federation_id=self.fid, round=round_, kind=kind, config=self.config)
@@ -70,7 +110,7 @@ class ServiceTransport:
     def bootstrap_bytes(self, client_ids: Sequence[int]) -> int:
         new = [c for c in client_ids if c not in self.joined]
         self.joined.update(new)
-        return len(new) * len(self.artifacts.get(bootstrap_key(self.fid))) if new else 0
+        return len(new) * self.stored_size(bootstrap_key(self.fid)) if new else 0
 
     def fit(self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload) -> FitOutcome:
         """Publish, dispatch and collect round `payload.round`; a round a restarted aggregator finds begun
@@ -119,7 +159,7 @@ class ServiceTransport:
         return collected
 
     def updates(self, round_: int, collected: list[int]) -> tuple[list[ClientUpdate], int]:
-        bodies = self.book.uploads(self.fid, round_)
+        bodies = {cid: upload_body(b, self.artifacts) for cid, b in self.book.uploads(self.fid, round_).items()}
         missing = [cid for cid in collected if cid not in bodies]
         if missing:
             raise RoundFailed(f"round {round_}: the uploads of clients {missing} are no longer in the state store")

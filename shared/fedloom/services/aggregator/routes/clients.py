@@ -58,6 +58,11 @@ def package(federation_id: str, round: int, client_id: ReaderDep, packages: Pack
     return msgpack(packages.package(federation_id, round, client_id))
 
 
+@router.get(routes.BLOB, response_class=Response)
+def blob(federation_id: str, digest: str, client_id: ReaderDep, packages: PackagesDep) -> Response:
+    return msgpack(packages.blob(federation_id, digest, client_id))
+
+
 @router.put(routes.ROUND_UPDATE, openapi_extra=MSGPACK_REQUEST)
 def upload(
     federation_id: str,
