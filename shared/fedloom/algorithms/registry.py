@@ -13,6 +13,11 @@ _PACKAGES = {
     "fedproto": "fedloom.algorithms.fedproto",
     "fedtgp": "fedloom.algorithms.fedtgp",
     "fedktl": "fedloom.algorithms.fedktl",
+    "fd": "fedloom.algorithms.fd",
+    "lg": "fedloom.algorithms.lg",
+    "fedgh": "fedloom.algorithms.fedgh",
+    "fedgen": "fedloom.algorithms.fedgen",
+    "fedl2g": "fedloom.algorithms.fedl2g",
 }
 
 
