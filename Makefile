@@ -56,3 +56,10 @@ builtin-generator: install
 
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
+
+# Wire bytes per client per round of every registered algorithm (HtFE8, C = 10 and 100; one round each).
+.PHONY: bench-comm
+bench-comm: install
+	$(PY) bench/comm.py --out bench/results/comm.json
+
+bench: bench-comm

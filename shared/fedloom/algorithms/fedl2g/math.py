@@ -64,7 +64,7 @@ def meta_guide_gradient(
     )
     quiz_loss = quiz_loss / len(quiz)
     (grad_v,) = torch.autograd.grad(quiz_loss, v)
-    return grad_v.detach(), float(quiz_loss)
+    return grad_v.detach(), float(quiz_loss.detach())
 
 
 def mean_class_gradients(labels: torch.Tensor, rows: torch.Tensor, num_classes: int) -> torch.Tensor:
