@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
+from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext
-from fedloom.wire import EvalReport
+from fedloom.wire import ClientUpdate, EvalReport
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -131,3 +132,16 @@ class ClassMeanAccumulator:
         """(classes seen [n], their mean rows [n, dim])."""
         present = torch.nonzero(self.counts).flatten()
         return present, self.sums[present] / self.counts[present].unsqueeze(1)
+
+
+def prototype_update(ctx: ClientContext, round_: int, loss: float) -> ClientUpdate:
+    """The upload of FedTGP and FedGH: per-class mean features of the *trained* model (eval mode) on the train split."""
+    features = features_of(ctx, ctx.data.train_x)
+    classes, means = class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
+    return ClientUpdate(
+        round=round_,
+        client_id=ctx.client_id,
+        num_samples=ctx.data.num_train,
+        tensors=wire_protos.pack(classes, means),
+        values={"loss": loss},
+    )

@@ -1,6 +1,11 @@
 import torch
 
-from fedloom.algorithms.fd.math import average_class_logits, logit_distillation
+from fedloom.algorithms.base import ServerEnv, TrainSettings
+from fedloom.algorithms.fd.config import FDConfig
+from fedloom.algorithms.fd.math import logit_distillation
+from fedloom.algorithms.fd.server import FDServer
+from fedloom.algorithms.prototypes import pack
+from fedloom.wire import ClientUpdate
 
 
 def test_distillation_is_mse_to_the_global_logit_of_the_class_over_batch_times_classes() -> None:
@@ -20,8 +25,17 @@ def test_distillation_gradient_pulls_logits_towards_the_global_ones() -> None:
 
 
 def test_global_logits_are_the_unweighted_mean_over_clients_per_class() -> None:
-    labels = torch.tensor([1, 1, 0])
-    rows = torch.tensor([[0.0, 4.0], [2.0, 0.0], [7.0, 1.0]])
-    classes, means = average_class_logits(labels, rows, num_classes=3)
-    assert classes.tolist() == [0, 1]
-    assert means.tolist() == [[7.0, 1.0], [1.0, 2.0]]
+    server = FDServer(FDConfig())
+    env = ServerEnv(num_classes=2, feature_dim=512, settings=TrainSettings())
+    uploads = [
+        ClientUpdate(round=0, client_id=0, num_samples=90, tensors=pack(torch.tensor([1]), torch.tensor([[0.0, 4.0]]))),
+        ClientUpdate(
+            round=0,
+            client_id=1,
+            num_samples=10,
+            tensors=pack(torch.tensor([1, 0]), torch.tensor([[2.0, 0.0], [7.0, 1.0]])),
+        ),
+    ]
+    payload = server.broadcast(server.aggregate(server.init(env), uploads))
+    assert payload.tensors["classes"].tolist() == [0, 1]
+    assert payload.tensors["prototypes"].tolist() == [[7.0, 1.0], [1.0, 2.0]]

@@ -19,7 +19,8 @@ ALGORITHMS = {
 
 @pytest.mark.parametrize("case", sorted(ALGORITHMS))
 def test_two_rounds_learn_and_repeat_exactly_under_one_seed(case: str, small_config: SimulationConfig) -> None:
-    cfg = small_config.model_copy(update={"algorithm": case.split("-")[0], "options": ALGORITHMS[case]})
+    update = {"algorithm": case.split("-")[0], "options": ALGORITHMS[case], "dataset_options": {"samples": 800}}
+    cfg = small_config.model_copy(update=update)
     first = run_simulation(cfg, progress=False)
     assert cfg.out is not None
     rows = [json.loads(line) for line in (cfg.out / "metrics.jsonl").read_text().splitlines()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from fedloom.algorithms.fedproto.math import average_prototypes, prototype_regulariser
+from fedloom.algorithms.fedproto.math import prototype_regulariser
 
 
 def logit_distillation(
@@ -21,10 +21,3 @@ def logit_distillation(
     logit as the target there, which gives zero under MSE).
     """
     return prototype_regulariser(logits, labels, table, mask)
-
-
-def average_class_logits(
-    labels: torch.Tensor, logits: torch.Tensor, num_classes: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """G[c] = unweighted mean over uploading clients of their mean logit for class c; returns (classes, rows)."""
-    return average_prototypes(labels, logits, num_classes)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fedgh.config import FedGHConfig
 from fedloom.algorithms.shared_head import evaluate_shared_head, receive_head
-from fedloom.algorithms.training import class_means, features_of, model_group, train_local
+from fedloom.algorithms.training import model_group, prototype_update, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
 
@@ -22,15 +21,7 @@ class FedGHClient(NoBootstrap):
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
         receive_head(ctx, payload)
         loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx)])
-        features = features_of(ctx, ctx.data.train_x)
-        classes, means = class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
-        return ClientUpdate(
-            round=payload.round,
-            client_id=ctx.client_id,
-            num_samples=ctx.data.num_train,
-            tensors=wire_protos.pack(classes, means),
-            values={"loss": loss},
-        )
+        return prototype_update(ctx, payload.round, loss)
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
         return evaluate_shared_head(ctx, payload)
