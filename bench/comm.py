@@ -4,7 +4,7 @@ No training to convergence: every client holds one synthetic 3x32x32 image per c
 is present, as in reference/algorithms.md 4.4) and runs the algorithm's real client half for one round
 (one local epoch, batch 10); the server aggregates once. Every number is the length of an encoded wire
 message, exactly what the in-process transport counts:
-- `upload_bytes`: each client's ClientUpdate of round 0 (one entry per client of the group);
+- `upload_bytes`: each measured client's ClientUpdate of round 0 (one entry per client, `--clients` of them);
 - `download_bytes_per_round`: the round-1 RoundTask (the package after one aggregation) per client;
 - `one_time_bytes`: the bootstrap RoundTask each client receives once when it joins.
 Writes bench/results/comm.json.
@@ -26,7 +26,7 @@ from fedloom.algorithms.base import ClientContext, ServerEnv, TrainSettings
 from fedloom.data.types import ClientData
 from fedloom.federation import InProcessTransport
 from fedloom.generation.backends import load_generator
-from fedloom.models import build_client_model, group_architectures
+from fedloom.models import BaseHeadModel, build_client_model, group_architectures
 from fedloom.wire import GlobalPayload, RoundTask, encode
 
 GROUP, SHAPE, K = "htfe8", (3, 32, 32), 512
@@ -40,23 +40,31 @@ def one_image_per_class(client_id: int, num_classes: int) -> ClientData:
     return ClientData(client_id=client_id, train_x=x, train_y=y, test_x=x[:1], test_y=y[:1])
 
 
-def contexts(num_classes: int, settings: TrainSettings) -> dict[int, ClientContext]:
-    out = {}
-    for index in range(len(group_architectures(GROUP))):
+def client_models(num_classes: int, clients: int) -> list[tuple[BaseHeadModel, ClientData]]:
+    """The first `clients` models of the group (built once per C: weights change no size here) and their data."""
+    out = []
+    for index in range(clients):
         torch.manual_seed(index)
-        model = build_client_model(GROUP, index, SHAPE, num_classes, K)
-        data = one_image_per_class(index, num_classes)
-        out[index] = ClientContext(index, model, data, num_classes, settings, torch.Generator().manual_seed(index))
+        out.append((build_client_model(GROUP, index, SHAPE, num_classes, K), one_image_per_class(index, num_classes)))
     return out
+
+
+def contexts(models: list[tuple[BaseHeadModel, ClientData]], settings: TrainSettings) -> dict[int, ClientContext]:
+    """Fresh client contexts (empty algorithm state, seeded RNGs) around the shared models."""
+    num_classes = len(models[0][1].train_y)  # one image per class
+    return {
+        i: ClientContext(i, model, data, num_classes, settings, torch.Generator().manual_seed(i))
+        for i, (model, data) in enumerate(models)
+    }
 
 
 def task_bytes(cid: int, payload: GlobalPayload) -> int:
     return len(encode(RoundTask(kind="fit", round=payload.round, client_id=cid, payload=payload)))
 
 
-def measure(algorithm: str, options: dict[str, Any], num_classes: int) -> dict[str, Any]:
+def measure(algorithm: str, options: dict[str, Any], models: list[tuple[BaseHeadModel, ClientData]]) -> dict[str, Any]:
     """One round of `algorithm` over the HtFE8 clients; the encoded size of every message."""
-    spec = get_algorithm(algorithm)
+    spec, num_classes = get_algorithm(algorithm), len(models[0][1].train_y)
     config = make_config(spec, options)
     settings = TrainSettings()
     generator = load_generator("builtin") if spec.needs_generator else None
@@ -71,7 +79,7 @@ def measure(algorithm: str, options: dict[str, Any], num_classes: int) -> dict[s
     )
     server = spec.make_server(config)
     state = server.init(env)
-    clients = contexts(num_classes, settings)
+    clients = contexts(models, settings)
     transport = InProcessTransport(spec.make_client(config), clients)
     bootstrap, payload = server.bootstrap(state), server.broadcast(state)
     uploads = {cid: transport.fit([cid], payload, bootstrap) for cid in clients}
@@ -88,21 +96,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("bench/results/comm.json"))
     parser.add_argument("--classes", type=int, nargs="+", default=[10, 100])
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=len(group_architectures(GROUP)),
+        help="measure the first N clients of the group (every size here is the same for every backbone: "
+        "heads are Linear(K, C), shared models are client 0's)",
+    )
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    cases = {name: (name, {}) for name in algorithm_names()}
+    cases: dict[str, tuple[str, dict[str, Any]]] = {name: (name, {}) for name in algorithm_names()}
     cases |= {case: spec for case, spec in VARIANTS.items() if spec[0] in cases}
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
     for num_classes in args.classes:
         results[str(num_classes)] = {}
+        models = client_models(num_classes, args.clients)
         for case, (algorithm, options) in sorted(cases.items()):
-            results[str(num_classes)][case] = measure(algorithm, options, num_classes)
+            results[str(num_classes)][case] = measure(algorithm, options, models)
             upload = max(results[str(num_classes)][case]["upload_bytes"])
-            print(f"C={num_classes} {case}: upload {upload} B", flush=True)  # noqa: T201
+            elapsed = time.perf_counter() - started
+            print(f"C={num_classes} {case}: upload {upload} B ({elapsed:.0f} s)", flush=True)  # noqa: T201
     report = {
         "benchmark": f"wire bytes per client per round, group {GROUP} ({', '.join(group_architectures(GROUP))}), "
         f"input {list(SHAPE)}, K={K}, float32, every class present, B=10, FedKTL with the builtin generator",
-        "entries": "per client of the group, in client order",
+        "entries": f"per client, in client order, for the first {args.clients} client(s) of the group",
         "machine": platform.machine(),
         "torch": torch.__version__,
         "seconds": round(time.perf_counter() - started, 1),
