@@ -78,3 +78,10 @@ deploy-check: install
 	kubectl kustomize deploy/k8s/overlays/dev >/dev/null
 	kubectl kustomize deploy/k8s/overlays/prod >/dev/null
 	$(BIN)/pytest -q tests/deploy
+
+# Wire bytes per client per round of every registered algorithm (HtFE8, C = 10 and 100; one round each).
+.PHONY: bench-comm
+bench-comm: install
+	$(PY) bench/comm.py --out bench/results/comm.json
+
+bench: bench-comm

@@ -16,6 +16,11 @@ _PACKAGES = {
     "fml": "fedloom.algorithms.fml",
     "fedkd": "fedloom.algorithms.fedkd",
     "fedmrl": "fedloom.algorithms.fedmrl",
+    "fd": "fedloom.algorithms.fd",
+    "lg": "fedloom.algorithms.lg",
+    "fedgh": "fedloom.algorithms.fedgh",
+    "fedgen": "fedloom.algorithms.fedgen",
+    "fedl2g": "fedloom.algorithms.fedl2g",
 }
 
 

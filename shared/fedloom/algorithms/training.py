@@ -12,9 +12,10 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext
 from fedloom.models.step_linear import StepLinear
-from fedloom.wire import EvalReport
+from fedloom.wire import ClientUpdate, EvalReport
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -162,3 +163,35 @@ def evaluate_head(ctx: ClientContext, round_: int) -> EvalReport:
     with torch.no_grad():
         logits = map_in_batches(ctx.model, ctx.data.test_x.to(ctx.device), ctx.settings.eval_batch_size)
     return report_accuracy(ctx, round_, logits.argmax(dim=1))
+
+
+class ClassMeanAccumulator:
+    """Per-class running sums of rows produced during training (FD's logits): means over all batches."""
+
+    def __init__(self, num_classes: int, dim: int, device: torch.device) -> None:
+        self.num_classes = num_classes
+        self.sums = torch.zeros(num_classes, dim, device=device)
+        self.counts = torch.zeros(num_classes, dtype=torch.int64, device=device)
+
+    def add(self, values: torch.Tensor, labels: torch.Tensor) -> None:
+        sums, counts = class_sums(values.detach().float(), labels, self.num_classes)
+        self.sums.add_(sums)
+        self.counts.add_(counts)
+
+    def means(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(classes seen [n], their mean rows [n, dim])."""
+        present = torch.nonzero(self.counts).flatten()
+        return present, self.sums[present] / self.counts[present].unsqueeze(1)
+
+
+def prototype_update(ctx: ClientContext, round_: int, loss: float) -> ClientUpdate:
+    """The upload of FedTGP and FedGH: per-class mean features of the *trained* model (eval mode) on the train split."""
+    features = features_of(ctx, ctx.data.train_x)
+    classes, means = class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
+    return ClientUpdate(
+        round=round_,
+        client_id=ctx.client_id,
+        num_samples=ctx.data.num_train,
+        tensors=wire_protos.pack(classes, means),
+        values={"loss": loss},
+    )

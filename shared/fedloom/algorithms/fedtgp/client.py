@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fedproto.client import evaluate_nearest, global_table, prototype_objective
 from fedloom.algorithms.fedtgp.config import FedTGPConfig
-from fedloom.algorithms.training import class_means, features_of, model_group, train_local
+from fedloom.algorithms.training import model_group, prototype_update, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
 
@@ -27,15 +26,7 @@ class FedTGPClient(NoBootstrap):
             return prototype_objective(ctx, table, self.config.lam, ctx.model.base(x), y)
 
         loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
-        features = features_of(ctx, ctx.data.train_x)
-        classes, means = class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
-        return ClientUpdate(
-            round=payload.round,
-            client_id=ctx.client_id,
-            num_samples=ctx.data.num_train,
-            tensors=wire_protos.pack(classes, means),
-            values={"loss": loss},
-        )
+        return prototype_update(ctx, payload.round, loss)
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
         return evaluate_nearest(ctx, payload)

@@ -1,0 +1,51 @@
+"""Client half of FD: CE + lam * MSE(logits, G[y]); uploads the per-class mean logits seen during training."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from fedloom.algorithms import prototypes as wire_rows
+from fedloom.algorithms.base import ClientContext, NoBootstrap
+from fedloom.algorithms.fd.config import FDConfig
+from fedloom.algorithms.fd.math import logit_distillation
+from fedloom.algorithms.training import ClassMeanAccumulator, evaluate_head, model_group, train_local
+from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
+
+
+def global_logits(ctx: ClientContext, payload: GlobalPayload) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The downloaded class logits as a dense [C, C] table and mask on the client's device, or None."""
+    if wire_rows.CLASSES not in payload.tensors:
+        return None
+    classes, rows = wire_rows.unpack(payload.tensors, ctx.num_classes, ctx.num_classes)
+    table, mask = wire_rows.dense(classes, rows, ctx.num_classes)
+    return table.to(ctx.device), mask.to(ctx.device)
+
+
+class FDClient(NoBootstrap):
+    def __init__(self, config: FDConfig) -> None:
+        self.config = config
+
+    def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        table = global_logits(ctx, payload)
+        seen = ClassMeanAccumulator(ctx.num_classes, ctx.num_classes, ctx.device)
+
+        def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            logits = ctx.model(x)
+            seen.add(logits, y)
+            loss = F.cross_entropy(logits, y)
+            if table is not None:
+                loss = loss + self.config.lam * logit_distillation(logits, y, *table)
+            return loss
+
+        loss = train_local(ctx, loss_fn, [model_group(ctx)])
+        return ClientUpdate(
+            round=payload.round,
+            client_id=ctx.client_id,
+            num_samples=ctx.data.num_train,
+            tensors=wire_rows.pack(*seen.means()),
+            values={"loss": loss},
+        )
+
+    def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
+        return evaluate_head(ctx, payload.round)
