@@ -38,7 +38,7 @@ class FDClient(NoBootstrap):
                 loss = loss + self.config.lam * logit_distillation(logits, y, *table)
             return loss
 
-        loss = train_local(ctx, loss_fn, [model_group(ctx)])
+        loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
         return ClientUpdate(
             round=payload.round,
             client_id=ctx.client_id,

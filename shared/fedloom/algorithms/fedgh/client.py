@@ -20,7 +20,7 @@ class FedGHClient(NoBootstrap):
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
         receive_head(ctx, payload)
-        loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx)])
+        loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx, fused=True)])
         return prototype_update(ctx, payload.round, loss)
 
     def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:

@@ -46,7 +46,7 @@ class FedMRLClient:
 
         lr = ctx.settings.lr
         groups = [
-            model_group(ctx),
+            model_group(ctx, fused=True),
             ParamGroup(list(ctx.state["proj"].parameters()), lr),
             ParamGroup(list(shared.parameters()), lr),
         ]

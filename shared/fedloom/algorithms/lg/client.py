@@ -17,7 +17,7 @@ class LGClient(NoBootstrap):
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
         receive_head(ctx, payload)
-        loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx)])
+        loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx, fused=True)])
         return ClientUpdate(
             round=payload.round,
             client_id=ctx.client_id,
