@@ -10,10 +10,11 @@ from typing import Any
 
 import yaml
 
+from fedloom.algorithms.registry import algorithm_names
 from fedloom.errors import ConfigError
 
 SIM_FLAGS: dict[str, tuple[type, str]] = {
-    "algorithm": (str, "local | fedproto | fedtgp | fedktl"),
+    "algorithm": (str, " | ".join(algorithm_names())),
     "dataset": (str, "synthetic | fmnist | mnist | cifar10 | cifar100 | folder:DIR | pfl:DIR"),
     "data_dir": (Path, "directory of the dataset files (default: the dataset's usual place)"),
     "partition": (str, "iid | pat:K (K classes per client) | dir:BETA (Dirichlet)"),
