@@ -16,7 +16,7 @@ from fedloom.wire import ClientUpdate, encode
 
 MSGPACK = {"Content-Type": "application/msgpack"}
 FEDERATION = {"algorithm": "fedproto", "num_classes": 3, "feature_dim": 4, "rounds": 1, "round_deadline_seconds": 60}
-PARAMS = {"federation_id": "f0", "round": "0", "client_id": "0"}
+PARAMS = {"federation_id": "f0", "round": "0", "client_id": "0", "digest": "0" * 64}
 
 
 def operations(url: str, tag: str) -> list[tuple[str, str]]:

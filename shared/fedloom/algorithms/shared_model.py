@@ -27,7 +27,9 @@ from fedloom.algorithms.model_parts import (
 )
 from fedloom.errors import ConfigError, WireError
 from fedloom.models import ARCHITECTURES, build_model
+from fedloom.models._common import InputShape, feature_pool
 from fedloom.models.base import BaseHeadModel
+from fedloom.models.step_linear import StepLinear
 from fedloom.wire import ClientUpdate, GlobalPayload
 
 SHARED = "shared."
@@ -51,13 +53,23 @@ def arch_name(tensors: dict[str, torch.Tensor]) -> str:
     return name
 
 
+def build_shared(arch: str, input_shape: InputShape, num_classes: int, native_dim: int, dim: int) -> BaseHeadModel:
+    """`arch` with the federation's feature size; a smaller `dim` (FedMRL) pools those features down without
+    parameters and reads them with a Linear(dim, C) head, as HtFLlib does (874,698 floats for FedAvgCNN, C=10)."""
+    model = build_model(arch, input_shape, num_classes, native_dim)
+    if dim == native_dim:
+        return model
+    base = nn.Sequential(model.base, feature_pool(native_dim, dim))
+    return BaseHeadModel(base, StepLinear(dim, num_classes), dim, model.arch)
+
+
 def reference_model(env: ServerEnv, feature_dim: int) -> BaseHeadModel:
     """The shared model as the server builds it: `env.reference_arch`, initialised from `env.seed`."""
     if env.reference_arch is None or env.input_shape is None:
         raise ConfigError("this algorithm shares a model: the server needs reference_arch and input_shape")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(env.seed)
-        return build_model(env.reference_arch, env.input_shape, env.num_classes, feature_dim)
+        return build_shared(env.reference_arch, env.input_shape, env.num_classes, env.feature_dim, feature_dim)
 
 
 def expected_shapes(env: ServerEnv, feature_dim: int) -> dict[str, tuple[int, ...]]:
@@ -81,7 +93,8 @@ def join_shared_model(ctx: ClientContext, bootstrap: GlobalPayload, feature_dim:
         raise ConfigError(f"the shared model needs image inputs [c, h, w], got {list(input_shape)}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # overwritten by the first package; only its BatchNorm buffers are this client's
-        model = build_model(arch_name(bootstrap.tensors), input_shape, ctx.num_classes, feature_dim)
+        arch, native = arch_name(bootstrap.tensors), ctx.model.feature_dim
+        model = build_shared(arch, input_shape, ctx.num_classes, native, feature_dim)
     ctx.state["shared"] = model.to(ctx.device)
     return model
 

@@ -1,12 +1,13 @@
-"""A server half's state as named tensors plus JSON scalars, and back: what a restarted aggregator resumes from.
+"""A server half's state as named tensors plus JSON scalars, and back: what a restarted aggregator resumes
+from.
 
 Works for every state the plug-ins keep: a plain number, or a dataclass (frozen or not) whose fields are
-tensors, Modules (by state_dict and train/eval mode), torch.Generators (by their state), numbers,
-strings, dicts of numbers or None. The environment and the image generator are rebuilt by the server's
-`init` and skipped. Any other field type raises, so a plug-in whose state cannot be saved fails at its
-first round instead of resuming wrongly. Restoring goes into a state fresh from `init` with the same
-environment; Modules and generators are filled in place, so the result computes bit for bit what the
-saved one would.
+tensors, Modules (by state_dict and train/eval mode), torch.Generators (by their state), numbers, strings,
+dicts of numbers, of tensors or of shapes, optimisers, or None. The environment and the image generator are
+rebuilt by the server's `init` and skipped. Any other field type raises, so a plug-in whose state cannot be
+saved fails at its first round instead of resuming wrongly. Restoring goes into a state fresh from `init`
+with the same environment; Modules and generators are filled in place, so the result computes bit for bit
+what the saved one would.
 
 Stored as one safetensors object (no pickle): tensors by name, the scalars as JSON in its metadata.
 """
@@ -52,6 +53,17 @@ def _number_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, PLAIN) for k, v in value.items())
 
 
+def _tensor_map(value: Any) -> bool:
+    """Tensors by name or by id (a shared model's parameters, a count per client)."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str | int) and isinstance(v, torch.Tensor) for k, v in value.items()
+    )
+
+
+def _shape_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, tuple) for k, v in value.items())
+
+
 def _capture_field(name: str, value: Any, tensors: Tensors, scalars: Scalars) -> None:
     if _rebuilt_by_init(value):
         return
@@ -59,11 +71,20 @@ def _capture_field(name: str, value: Any, tensors: Tensors, scalars: Scalars) ->
         scalars[name] = value
     elif isinstance(value, torch.Tensor):
         tensors[name] = _plain(value)
+    elif _tensor_map(value):
+        tensors.update({f"{name}/{k}": _plain(t) for k, t in value.items()})
+        scalars[f"{name}#tensors"] = [[k, isinstance(k, int)] for k in value]  # keys in order, with their type
+    elif _shape_map(value):
+        scalars[f"{name}#shapes"] = {k: list(v) for k, v in value.items()}
     elif isinstance(value, nn.Module):
         tensors.update({f"{name}/{k}": _plain(t) for k, t in value.state_dict().items()})
         scalars[f"{name}#training"] = value.training
     elif isinstance(value, torch.Generator):
         tensors[f"{name}#rng"] = value.get_state().clone()
+    elif isinstance(value, torch.optim.Optimizer):  # e.g. Adam's moments, kept across rounds
+        saved = value.state_dict()
+        tensors.update({f"{name}/{pid}/{k}": _plain(t) for pid, st in saved["state"].items() for k, t in st.items()})
+        scalars[f"{name}#param_groups"] = saved["param_groups"]
     else:
         raise StateNotSaved(f"server state field {name!r} is a {type(value).__name__}, which cannot be saved")
 
@@ -94,11 +115,26 @@ def _restore_field(name: str, current: Any, tensors: Tensors, scalars: Scalars, 
         current.train(bool(scalars.get(f"{name}#training", current.training)))
     elif isinstance(current, torch.Generator):
         current.set_state(tensors[f"{name}#rng"])
+    elif isinstance(current, torch.optim.Optimizer):
+        current.load_state_dict(_optimizer_state(_under(name, tensors), scalars[f"{name}#param_groups"]))
     elif name in tensors:
         device = current.device if isinstance(current, torch.Tensor) else torch.device("cpu")
         changes[name] = tensors[name].to(device)
+    elif f"{name}#tensors" in scalars:
+        saved = _under(name, tensors)
+        changes[name] = {int(k) if is_int else k: saved[str(k)] for k, is_int in scalars[f"{name}#tensors"]}
+    elif f"{name}#shapes" in scalars:
+        changes[name] = {k: tuple(v) for k, v in scalars[f"{name}#shapes"].items()}
     elif name in scalars:
         changes[name] = scalars[name]
+
+
+def _optimizer_state(tensors: Tensors, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, t in tensors.items():
+        pid, field = key.split("/", 1)
+        state.setdefault(int(pid), {})[field] = t
+    return {"state": state, "param_groups": groups}
 
 
 def restore(fresh: Any, tensors: Tensors, scalars: Scalars) -> Any:
