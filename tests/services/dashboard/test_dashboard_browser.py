@@ -75,7 +75,9 @@ def test_clients_cannot_open_the_dashboard(live: LiveFederation, browser: WebDri
 
 def test_the_dashboard_shows_the_run(live: LiveFederation, browser: WebDriver) -> None:
     sign_in(browser, live.url, ADMIN)
-    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-federation="{live.federation_id}"]')
+    row = WebDriverWait(browser, 30).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, f'tr[data-federation="{live.federation_id}"]')
+    )
     assert FEDERATION["algorithm"] in row.text
     row.find_element(By.TAG_NAME, "a").click()
     wait = WebDriverWait(browser, 300, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException])
