@@ -29,6 +29,20 @@ ADMIN = "faults-admin-token-0123456789abcdef"
 MSGPACK = {"Content-Type": "application/msgpack"}
 
 
+FEDKTL_CLASSES = 4
+FEDKTL_SHAPE = (FEDKTL_CLASSES, FEDKTL_CLASSES)  # FedKTL uploads C x C prototypes
+REMOTE_FEDKTL = {  # two short FedKTL rounds with images from the generator service
+    "algorithm": "fedktl",
+    "options": {"server_epochs": 3},
+    "num_classes": FEDKTL_CLASSES,
+    "feature_dim": 16,
+    "input_shape": [1, 8, 8],
+    "rounds": 2,
+    "round_deadline_seconds": 120,
+    "generator": "remote",
+}
+
+
 def wait_until(predicate: Callable[[], bool], seconds: float = 60.0, what: str = "condition") -> None:
     deadline = time.monotonic() + seconds
     while not predicate():

@@ -5,21 +5,10 @@ without new images and the next round, with the generator back, makes them). No 
 from __future__ import annotations
 
 import httpx
-from cluster import Cluster, report_all, sigkill, upload_all
+from cluster import FEDKTL_CLASSES, FEDKTL_SHAPE, REMOTE_FEDKTL, Cluster, report_all, sigkill, upload_all
 
-CLASSES = 4
-SHAPE = (CLASSES, CLASSES)  # FedKTL uploads C x C prototypes
-CONFIG = {
-    "algorithm": "fedktl",
-    "options": {"server_epochs": 3},
-    "num_classes": CLASSES,
-    "feature_dim": 16,
-    "input_shape": [1, 8, 8],
-    "rounds": 2,
-    "round_deadline_seconds": 120,
-    "generator": "remote",
-    "generator_retry_seconds": 2,
-}
+CLASSES, SHAPE = FEDKTL_CLASSES, FEDKTL_SHAPE
+CONFIG = {**REMOTE_FEDKTL, "generator_retry_seconds": 2}
 
 
 def test_an_unreachable_generator_fails_or_skips_the_round_as_configured(cluster: Cluster) -> None:

@@ -7,21 +7,10 @@ from __future__ import annotations
 import time
 
 import httpx
-from cluster import Cluster, report_all, upload_all
+from cluster import FEDKTL_CLASSES, FEDKTL_SHAPE, REMOTE_FEDKTL, Cluster, report_all, upload_all
 
-CLASSES = 4
+CLASSES, SHAPE, CONFIG = FEDKTL_CLASSES, FEDKTL_SHAPE, REMOTE_FEDKTL
 OUTAGE_SECONDS = 12.0
-SHAPE = (CLASSES, CLASSES)
-CONFIG = {
-    "algorithm": "fedktl",
-    "options": {"server_epochs": 3},
-    "num_classes": CLASSES,
-    "feature_dim": 16,
-    "input_shape": [1, 8, 8],
-    "rounds": 2,
-    "round_deadline_seconds": 120,
-    "generator": "remote",
-}
 
 
 def test_services_reconnect_to_a_restarted_redis_and_carry_on(cluster: Cluster) -> None:
