@@ -14,6 +14,7 @@ from torch import nn
 
 from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext
+from fedloom.models.base import BaseHeadModel
 from fedloom.models.step_linear import StepLinear
 from fedloom.wire import ClientUpdate, EvalReport
 
@@ -66,12 +67,20 @@ class ParamGroup:
 
     @torch.no_grad()
     def step(self) -> None:
-        """p -= lr * grad for every parameter with a gradient: torch.optim.SGD(lr) without its per-call overhead."""
-        if self.clip is not None:
-            nn.utils.clip_grad_norm_(self.params, self.clip)
+        """p -= lr * c * grad for every parameter with a gradient, c the clip coefficient (1 without a clip):
+        clip_grad_norm_ then torch.optim.SGD(lr), without rescaling the gradients in a pass of their own."""
         with_grad: list[torch.Tensor] = [p for p in self.stepped if p.grad is not None]
-        if with_grad:
-            torch._foreach_add_(with_grad, [p.grad for p in with_grad if p.grad is not None], alpha=-self.lr)
+        grads = [p.grad for p in with_grad if p.grad is not None]
+        if grads:
+            coefficient = 1.0 if self.clip is None else clip_coefficient(grads, self.clip)
+            torch._foreach_add_(with_grad, grads, alpha=-self.lr * coefficient)
+
+
+def clip_coefficient(grads: Sequence[torch.Tensor], max_norm: float) -> float:
+    """torch's clip_grad_norm_ factor: min(1, max_norm / (||all grads||_2 + 1e-6)); NaN norms give 1 (the
+    NaN gradients then reach the weights, as with clip_grad_norm_)."""
+    total = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(list(grads)))))
+    return min(1.0, max_norm / (total + 1e-6))
 
 
 def fusable_layers(model: nn.Module, params: Sequence[nn.Parameter]) -> list[StepLinear]:
@@ -123,6 +132,19 @@ def model_group(ctx: ClientContext, clip: float | None = None, fused: bool = Fal
     return ParamGroup(list(ctx.model.parameters()), ctx.settings.lr, clip, fuse_from=ctx.model if fused else None)
 
 
+def mixes_batch(model: nn.Module) -> bool:
+    """Whether a sample's output depends on the other samples of its batch (batch norm in training mode)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in model.modules())
+
+
+def base_of_both(model: BaseHeadModel, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(base(a), base(b)): one forward pass over both batches when that is the same function, else two."""
+    if mixes_batch(model.base):
+        return model.base(a), model.base(b)
+    both = model.base(torch.cat([a, b]))
+    return both[: len(a)], both[len(a) :]
+
+
 @torch.no_grad()
 def map_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch: int) -> torch.Tensor:
     """Apply `fn` to x in chunks of `batch` rows and concatenate (for evaluation-sized passes)."""
@@ -166,20 +188,34 @@ def evaluate_head(ctx: ClientContext, round_: int) -> EvalReport:
 
 
 class ClassMeanAccumulator:
-    """Per-class running sums of rows produced during training (FD's logits): means over all batches."""
+    """Per-class means of rows produced during training (FedProto's features, FD's logits), over all batches.
 
-    def __init__(self, num_classes: int, dim: int, device: torch.device) -> None:
-        self.num_classes = num_classes
+    Batches are kept as they come and summed `flush_every` at a time: one index_add per many steps instead of
+    per step, with memory bounded by that many batches.
+    """
+
+    def __init__(self, num_classes: int, dim: int, device: torch.device, flush_every: int = 64) -> None:
+        self.num_classes, self.flush_every = num_classes, flush_every
         self.sums = torch.zeros(num_classes, dim, device=device)
         self.counts = torch.zeros(num_classes, dtype=torch.int64, device=device)
+        self.pending: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def add(self, values: torch.Tensor, labels: torch.Tensor) -> None:
-        sums, counts = class_sums(values.detach().float(), labels, self.num_classes)
-        self.sums.add_(sums)
-        self.counts.add_(counts)
+        self.pending.append((values.detach(), labels))
+        if len(self.pending) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            values, labels = (torch.cat(parts) for parts in zip(*self.pending, strict=True))
+            sums, counts = class_sums(values.float(), labels, self.num_classes)
+            self.sums.add_(sums)
+            self.counts.add_(counts)
+            self.pending = []
 
     def means(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(classes seen [n], their mean rows [n, dim])."""
+        self.flush()
         present = torch.nonzero(self.counts).flatten()
         return present, self.sums[present] / self.counts[present].unsqueeze(1)
 

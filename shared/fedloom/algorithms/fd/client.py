@@ -9,17 +9,9 @@ from fedloom.algorithms import prototypes as wire_rows
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fd.config import FDConfig
 from fedloom.algorithms.fd.math import logit_distillation
+from fedloom.algorithms.fedproto.client import downloaded_table
 from fedloom.algorithms.training import ClassMeanAccumulator, evaluate_head, model_group, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
-
-
-def global_logits(ctx: ClientContext, payload: GlobalPayload) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The downloaded class logits as a dense [C, C] table and mask on the client's device, or None."""
-    if wire_rows.CLASSES not in payload.tensors:
-        return None
-    classes, rows = wire_rows.unpack(payload.tensors, ctx.num_classes, ctx.num_classes)
-    table, mask = wire_rows.dense(classes, rows, ctx.num_classes)
-    return table.to(ctx.device), mask.to(ctx.device)
 
 
 class FDClient(NoBootstrap):
@@ -27,7 +19,7 @@ class FDClient(NoBootstrap):
         self.config = config
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
-        table = global_logits(ctx, payload)
+        table = downloaded_table(ctx, payload, ctx.num_classes)
         seen = ClassMeanAccumulator(ctx.num_classes, ctx.num_classes, ctx.device)
 
         def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ from fedloom.algorithms.fedproto.math import prototype_regulariser
 
 
 def logit_distillation(
-    logits: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, mask: torch.Tensor
+    logits: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, mask: torch.Tensor | None
 ) -> torch.Tensor:
     """D(z, G[y]) = sum_i mask[y_i] ||z_i - G[y_i]||^2 / (B C): MSE to the global logit of each sample's class.
 

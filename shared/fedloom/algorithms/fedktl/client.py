@@ -19,6 +19,7 @@ from fedloom.algorithms.fedktl.config import FedKTLConfig
 from fedloom.algorithms.fedktl.math import arcface_logits, etf_cosines, etf_prototypes
 from fedloom.algorithms.training import (
     ParamGroup,
+    base_of_both,
     map_in_batches,
     model_group,
     report_accuracy,
@@ -59,13 +60,16 @@ class FedKTLClient:
         cfg, etf, proj = self.config, ctx.state["etf"], ctx.state["proj_fc"]
         pairs = self.generated_pairs(ctx, payload)
 
+        def arcface_loss(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return F.cross_entropy(arcface_logits(ctx.model.head(f), etf, y, cfg.margin, cfg.scale), y)
+
         def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            loss = F.cross_entropy(arcface_logits(ctx.model(x), etf, y, cfg.margin, cfg.scale), y)
-            if pairs is not None:
-                images, latents, batches = pairs
-                idx = next(batches)
-                loss = loss + cfg.mu * F.mse_loss(proj(ctx.model.base(images[idx])), latents[idx])
-            return loss
+            if pairs is None:
+                return arcface_loss(ctx.model.base(x), y)
+            images, latents, batches = pairs
+            idx = next(batches)
+            f, f_images = base_of_both(ctx.model, x, images[idx])
+            return arcface_loss(f, y) + cfg.mu * F.mse_loss(proj(f_images), latents[idx])
 
         groups = [
             model_group(ctx, cfg.clip_norm),

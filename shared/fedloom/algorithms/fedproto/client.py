@@ -11,23 +11,32 @@ import torch.nn.functional as F
 from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fedproto.config import FedProtoConfig
-from fedloom.algorithms.fedproto.math import nearest_prototype, prototype_regulariser
-from fedloom.algorithms.training import class_sums, features_of, model_group, report_accuracy, train_local
+from fedloom.algorithms.fedproto.math import complete_or_mask, nearest_prototype, prototype_regulariser
+from fedloom.algorithms.training import ClassMeanAccumulator, features_of, model_group, report_accuracy, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
 
-def global_table(ctx: ClientContext, payload: GlobalPayload) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The downloaded prototypes as a dense table and mask on the client's device, or None."""
+def downloaded_table(
+    ctx: ClientContext, payload: GlobalPayload, dim: int
+) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    """The downloaded per-class rows as a dense [C, dim] table and mask (None: every class present) on the
+    client's device, or None before the server has any."""
     if wire_protos.CLASSES not in payload.tensors:
         return None
-    classes, protos = wire_protos.unpack(payload.tensors, ctx.num_classes, ctx.model.feature_dim)
-    table, mask = wire_protos.dense(classes, protos, ctx.num_classes)
-    return table.to(ctx.device), mask.to(ctx.device)
+    classes, rows = wire_protos.unpack(payload.tensors, ctx.num_classes, dim)
+    table, mask = wire_protos.dense(classes, rows, ctx.num_classes)
+    present = complete_or_mask(mask)
+    return table.to(ctx.device), None if present is None else present.to(ctx.device)
+
+
+def global_table(ctx: ClientContext, payload: GlobalPayload) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    """The downloaded global prototypes [C, K], see `downloaded_table`."""
+    return downloaded_table(ctx, payload, ctx.model.feature_dim)
 
 
 def prototype_objective(
     ctx: ClientContext,
-    table: tuple[torch.Tensor, torch.Tensor] | None,
+    table: tuple[torch.Tensor, torch.Tensor | None] | None,
     lam: float,
     f: torch.Tensor,
     y: torch.Tensor,
@@ -54,19 +63,15 @@ class FedProtoClient(NoBootstrap):
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
         table = global_table(ctx, payload)
-        sums = torch.zeros(ctx.num_classes, ctx.model.feature_dim, device=ctx.device)
-        counts = torch.zeros(ctx.num_classes, dtype=torch.int64, device=ctx.device)
+        seen = ClassMeanAccumulator(ctx.num_classes, ctx.model.feature_dim, ctx.device)
 
         def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             f = ctx.model.base(x)
-            batch_sums, batch_counts = class_sums(f.detach(), y, ctx.num_classes)
-            sums.add_(batch_sums)
-            counts.add_(batch_counts)
+            seen.add(f, y)
             return prototype_objective(ctx, table, self.config.lam, f, y)
 
         loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
-        present = torch.nonzero(counts).flatten()
-        means = sums[present] / counts[present].unsqueeze(1)
+        present, means = seen.means()
         return ClientUpdate(
             round=payload.round,
             client_id=ctx.client_id,

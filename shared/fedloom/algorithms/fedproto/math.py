@@ -6,6 +6,7 @@ Glossary: f = base features [B, K]; P = global prototype table [C, K]; mask = wh
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 def average_prototypes(
@@ -24,18 +25,28 @@ def average_prototypes(
 
 
 def prototype_regulariser(
-    features: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, mask: torch.Tensor
+    features: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, mask: torch.Tensor | None
 ) -> torch.Tensor:
     """MSE(f, P[y]) over the whole batch, where samples of classes without a prototype count as zero.
 
     This is FedProto's regulariser (eq. 8) in HtFLlib's form: sum_i mask[y_i] ||f_i - P[y_i]||^2 / (B K).
+    `mask` None: every class has a prototype (then it is plain MSE, one fused operation).
     """
+    targets = table[labels]
+    if mask is None:
+        return F.mse_loss(features, targets)
     has = mask[labels].unsqueeze(1).to(features.dtype)
-    diff = (features - table[labels]) * has
-    return diff.pow(2).sum() / features.numel()
+    return ((features - targets) * has).pow(2).sum() / features.numel()
 
 
-def nearest_prototype(features: torch.Tensor, table: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def nearest_prototype(features: torch.Tensor, table: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Predicted class = the nearest present prototype in Euclidean (equivalently MSE) distance."""
-    dist = torch.cdist(features, table).masked_fill(~mask.unsqueeze(0), float("inf"))
+    dist = torch.cdist(features, table)
+    if mask is not None:
+        dist = dist.masked_fill(~mask.unsqueeze(0), float("inf"))
     return dist.argmin(dim=1)
+
+
+def complete_or_mask(mask: torch.Tensor) -> torch.Tensor | None:
+    """None when every class is present (the fast path of the functions above), else the mask."""
+    return None if bool(mask.all()) else mask
