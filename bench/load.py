@@ -91,7 +91,8 @@ async def drive(port: int, store: redis.Redis, pid: int, args: argparse.Namespac
         (await http.request("POST", f"/v1/federations/{fid}/start", admin)).raise_for_status()
         timings, control, cpu_before, own_before = [], [], cpu_seconds(pid), time.process_time()
         for round_ in range(args.rounds):
-            timing = await run_round(http, clients, fid, round_, args.classes, args.concurrency)
+            probe = lambda: cpu_seconds(pid)  # noqa: E731
+            timing = await run_round(http, clients, fid, round_, args.classes, args.concurrency, probe)
             timings.append(timing)
             control.append(control_seconds(store, fid, round_, timing))
             sys.stderr.write(f"round {round_}: {timing.accepted} uploads, control {control[-1]:.3f} s\n")
@@ -133,6 +134,7 @@ def summarise(
         "federation_status": state["status"],
         "round_phase_seconds": [r["phase_seconds"] for r in state["rounds"]],
         "mean_upload_ms": round(1000 * statistics.fmean(latencies), 2),
+        "aggregator_cpu_ms_per_upload": round(1000 * sum(t.server_cpu for t in timings) / max(sent, 1), 3),
     }
 
 

@@ -12,7 +12,7 @@ import builtins
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -150,6 +150,11 @@ class MemoryStateStore:
             fields: dict[str, bytes] | None = self._get_as(key, dict)
             return {} if fields is None else dict(fields)
 
+    def hlen(self, key: str) -> int:
+        with self._cond:
+            fields: dict[str, bytes] | None = self._get_as(key, dict)
+            return 0 if fields is None else len(fields)
+
     def hdel(self, key: str, *fields: str) -> int:
         with self._cond:
             current: dict[str, bytes] | None = self._get_as(key, dict)
@@ -195,6 +200,13 @@ class MemoryStateStore:
             queue.extend(bytes(v) for v in values)
             self._cond.notify_all()
             return len(queue)
+
+    def rpush_each(self, items: Sequence[tuple[str, bytes]]) -> None:
+        with self._cond:
+            for key, value in items:
+                queue: deque[bytes] = self._get_or_create(key, deque, deque)
+                queue.append(bytes(value))
+            self._cond.notify_all()
 
     def blpop(self, key: str, timeout_seconds: float) -> bytes | None:
         deadline = time.monotonic() + max(timeout_seconds, 0.0)

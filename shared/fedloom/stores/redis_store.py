@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 import redis
@@ -121,6 +122,9 @@ class RedisStateStore:
         raw: dict[Any, Any] = self._redis.hgetall(key)
         return {_text(f): v for f, v in raw.items()}
 
+    def hlen(self, key: str) -> int:
+        return int(self._redis.hlen(key))
+
     def hdel(self, key: str, *fields: str) -> int:
         return int(self._redis.hdel(key, *fields)) if fields else 0
 
@@ -139,6 +143,12 @@ class RedisStateStore:
 
     def rpush(self, key: str, *values: bytes) -> int:
         return int(self._redis.rpush(key, *values)) if values else self.llen(key)
+
+    def rpush_each(self, items: Sequence[tuple[str, bytes]]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for key, value in items:
+            pipe.rpush(key, value)
+        pipe.execute()
 
     def blpop(self, key: str, timeout_seconds: float) -> bytes | None:
         if timeout_seconds <= 0:

@@ -81,7 +81,10 @@ def test_one_round_through_rest_with_every_bad_upload_refused(aggregator: str, a
     final = decode(ca.get(f"/v1/federations/{fid}/rounds/1/package").content, GlobalPayload)
     assert final.tensors["classes"].tolist() == [0, 1]
     assert torch.equal(final.tensors["prototypes"], torch.tensor([[1.0] * 4, [2.0] * 4]))  # mean of 1 and 3
-    assert admin.get("/v1/clients").json()[0]["rounds_joined"] == 1
+    records = {c["client_id"]: c for c in admin.get("/v1/clients").json()}
+    assert [records[c]["rounds_joined"] for c in (a, b)] == [1, 1]
+    assert [records[c]["last_accuracy"] for c in (a, b)] == [0.8, 0.2]
+    assert records[a]["bytes_sent"] == len(good) and records[a]["last_seen"] is not None
     assert [f["federation_id"] for f in admin.get("/v1/federations").json()] == [fid]
     phases = state["rounds"][0]["phase_seconds"]
     assert {"open", "collecting", "aggregating"} <= phases.keys()

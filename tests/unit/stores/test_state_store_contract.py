@@ -119,6 +119,8 @@ def test_hash_fields(state_store: StateStore) -> None:
     assert state_store.hget("missing", "a") is None
     assert state_store.hgetall("h") == {"a": b"1", "b": b"3"}
     assert state_store.hgetall("missing") == {}
+    assert state_store.hlen("h") == 2
+    assert state_store.hlen("missing") == 0
 
 
 def test_hsetnx_is_idempotent(state_store: StateStore) -> None:
@@ -158,6 +160,20 @@ def test_queue_is_fifo(state_store: StateStore) -> None:
     assert state_store.llen("q") == 3
     assert [state_store.blpop("q", 0) for _ in range(4)] == [b"1", b"2", b"3", None]
     assert state_store.llen("q") == 0
+
+
+def test_rpush_each_appends_to_every_list_in_order(state_store: StateStore) -> None:
+    state_store.rpush("q1", b"old")
+    state_store.rpush_each([("q1", b"a"), ("q2", b"b"), ("q1", b"c")])
+    state_store.rpush_each([])
+    assert [state_store.blpop("q1", 0) for _ in range(4)] == [b"old", b"a", b"c", None]
+    assert state_store.blpop("q2", 0) == b"b"
+
+
+def test_rpush_each_wakes_a_waiting_reader(state_store: StateStore) -> None:
+    thread = _later(0.1, lambda: state_store.rpush_each([("q", b"task")]))
+    assert state_store.blpop("q", 5.0) == b"task"
+    thread.join()
 
 
 def test_blpop_times_out_after_a_fractional_timeout(state_store: StateStore) -> None:

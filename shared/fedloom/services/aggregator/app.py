@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from fedloom.errors import FedLoomError, WireError
 from fedloom.services.aggregator.audit import AuditLog
-from fedloom.services.aggregator.coordinator import Coordinator
+from fedloom.services.aggregator.coordinator import Coordinator, start_warm_up
 from fedloom.services.aggregator.metrics import Metrics
 from fedloom.services.aggregator.rate_limit import RateLimiter, TooManyRequests, retry_after_header
 from fedloom.services.aggregator.registry import ClientRegistry
@@ -65,6 +65,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         build_state(app, settings, metrics)
+        start_warm_up()
         app.state.coordinator.resume_running()  # federations a previous process left running
         log.info(
             "aggregator ready (state: %s, artifacts: %s)",

@@ -128,7 +128,6 @@ class Coordinator:
         thread = threading.Thread(target=self.run, args=args, name=f"federation-{fid}", daemon=True)
         self.threads[fid] = thread
         thread.start()
-        threading.Thread(target=warm_up_optimisers, name="optimiser-warm-up", daemon=True).start()
 
     def run(self, fid: str, config: FederationConfig, clients: list[int], reference_arch: str | None) -> None:
         """The round loop of one federation (its own thread), from its checkpoint when it has one."""
@@ -143,6 +142,8 @@ class Coordinator:
             self.generation_jobs,
             reference_arch,
             self.inline_bytes,
+            on_uploads=self.registry.record_uploads,
+            on_reports=self.registry.record_reports,
         )
         try:
             runner.run()
@@ -261,9 +262,13 @@ class Coordinator:
 
 
 def warm_up_optimisers() -> None:
-    """The first torch optimiser imports torch._dynamo (seconds of CPU): pay that while round 0 collects,
-    beside the round loop, rather than in round 0's control-plane time."""
+    """The first torch optimiser imports torch._dynamo (seconds of CPU): the aggregator pays that beside
+    serving when it starts, rather than while a round collects uploads or closes."""
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
+def start_warm_up() -> None:
+    threading.Thread(target=warm_up_optimisers, name="optimiser-warm-up", daemon=True).start()
 
 
 def phase_durations(record: dict[str, bytes]) -> dict[str, float]:

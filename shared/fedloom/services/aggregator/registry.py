@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from fedloom.services.aggregator.errors import NotFound, Unauthorized
 from fedloom.services.aggregator.security import new_token, same_secret, token_digest
@@ -13,6 +16,7 @@ from fedloom.wire.routes import key
 CLIENTS = key("clients")  # hash: client id -> ClientInfo JSON
 TOKENS = key("client-tokens")  # hash: token digest -> client id
 NEXT_ID = key("client-next-id")
+_V = TypeVar("_V")
 
 
 class ClientRegistry:
@@ -20,6 +24,7 @@ class ClientRegistry:
         """`shared_enrollment_token`: accepted any number of times (agents deployed by the operator)."""
         self.store = store
         self.shared_enrollment_token = shared_enrollment_token
+        self.lock = threading.Lock()  # batch updates of client records against removals (one aggregator process)
 
     def create_enrollment_token(self, ttl_seconds: int) -> EnrollmentToken:
         token = new_token("enrol")
@@ -70,16 +75,30 @@ class ClientRegistry:
         for digest, owner in self.store.hgetall(TOKENS).items():
             if int(owner) == client_id:
                 self.store.hdel(TOKENS, digest)
-        self.store.hdel(CLIENTS, str(client_id))
+        with self.lock:
+            self.store.hdel(CLIENTS, str(client_id))
 
-    def record_upload(self, client_id: int, size: int) -> None:
-        """Count one accepted upload of `size` bytes on the client's record."""
-        info = self.get(client_id)
-        self.save_changes(info, rounds_joined=info.rounds_joined + 1, bytes_sent=info.bytes_sent + size)
+    def record_uploads(self, sizes: Mapping[int, int]) -> None:
+        """After a round closes: one more round joined, and its upload's bytes, for each counted client."""
+        self.update_many(
+            sizes, lambda info, size: {"rounds_joined": info.rounds_joined + 1, "bytes_sent": info.bytes_sent + size}
+        )
 
-    def save_changes(self, info: ClientInfo, **changes: object) -> None:
-        self.save(info.model_copy(update={"last_seen": time.time(), **changes}))
+    def record_reports(self, accuracies: Mapping[int, float | None]) -> None:
+        """After a round's evaluation: each reporting client's accuracy."""
+        self.update_many(accuracies, lambda _, accuracy: {"last_accuracy": accuracy})
 
-    def touch(self, client_id: int, **changes: object) -> None:
-        """Record activity (last seen, counters) on a client's record."""
-        self.save_changes(self.get(client_id), **changes)
+    def update_many(self, values: Mapping[int, _V], changes: Callable[[ClientInfo, _V], dict[str, object]]) -> None:
+        """Apply `changes` (and last_seen = now) to many clients' records in two store calls, not two per client;
+        clients removed meanwhile stay removed."""
+        now = time.time()
+        with self.lock:
+            rows = self.store.hgetall(CLIENTS)
+            updated = {}
+            for client_id, value in values.items():
+                raw = rows.get(str(client_id))
+                if raw is not None:
+                    info = ClientInfo.model_validate_json(raw)
+                    info = info.model_copy(update={"last_seen": now, **changes(info, value)})
+                    updated[str(client_id)] = info.model_dump_json().encode()
+            self.store.hset(CLIENTS, updated)

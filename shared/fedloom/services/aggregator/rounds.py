@@ -102,5 +102,8 @@ class RoundBook:
         rows = self.store.hgetall(round_key(fid, round_, "metrics"))
         return {int(cid): MetricsReport.model_validate_json(raw) for cid, raw in rows.items()}
 
+    def metrics_count(self, fid: str, round_: int) -> int:
+        return self.store.hlen(round_key(fid, round_, "metrics"))
+
     def wait_metrics_event(self, fid: str, round_: int, timeout: float) -> None:
         self.store.blpop(round_key(fid, round_, "events"), timeout_seconds=max(timeout, 0.0))

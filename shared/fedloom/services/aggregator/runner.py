@@ -23,7 +23,12 @@ from fedloom.services.aggregator.fallback import GeneratorFallback
 from fedloom.services.aggregator.generator_client import GeneratorQueue, RemoteGenerator
 from fedloom.services.aggregator.rounds import RoundBook
 from fedloom.services.aggregator.server_state import ServerCheckpoints
-from fedloom.services.aggregator.transport import INLINE_BYTES, PhaseReportingGenerator, ServiceTransport
+from fedloom.services.aggregator.transport import (
+    INLINE_BYTES,
+    PhaseReportingGenerator,
+    ServiceTransport,
+    no_activity,
+)
 from fedloom.stores.errors import StoreUnavailable
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire.control import FederationConfig
@@ -44,6 +49,8 @@ class FederationRunner:
     generation_jobs: bool = False
     reference_arch: str | None = None
     inline_bytes: int = INLINE_BYTES
+    on_uploads: Callable[[dict[int, int]], None] = no_activity
+    on_reports: Callable[[dict[int, float | None]], None] = no_activity
 
     def run(self) -> None:
         """All rounds; raises what ends the federation (a failed round, a bad config)."""
@@ -58,7 +65,15 @@ class FederationRunner:
 
     def run_from_checkpoint(self) -> None:
         spec = get_algorithm(self.config.algorithm)
-        transport = ServiceTransport(self.fid, self.config, self.store, self.artifacts, inline_bytes=self.inline_bytes)
+        transport = ServiceTransport(
+            self.fid,
+            self.config,
+            self.store,
+            self.artifacts,
+            inline_bytes=self.inline_bytes,
+            on_uploads=self.on_uploads,
+            on_reports=self.on_reports,
+        )
         inner = spec.make_server(make_config(spec, self.config.options))
         server = GeneratorFallback(inner, transport, proceed=self.config.on_generator_failure == "proceed")
         rng = torch.Generator().manual_seed(self.config.seed)

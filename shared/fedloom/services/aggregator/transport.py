@@ -8,7 +8,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -49,6 +49,7 @@ def upload_key(fid: str, round_: int, client_id: int, body: bytes) -> str:
 
 INLINE_BYTES = 1024 * 1024
 """Tensors and uploads larger than this go to the artifact store; packages and the state store reference them."""
+COLLECT_BATCH_SECONDS = 0.02
 UPLOAD_REF = b"ref:"  # an upload kept in the state store as a reference (msgpack bodies start with a map byte)
 
 
@@ -64,6 +65,10 @@ def upload_body(stored: bytes, artifacts: ArtifactStore) -> bytes:
     return artifacts.get(stored[len(UPLOAD_REF) :].decode()) if stored.startswith(UPLOAD_REF) else stored
 
 
+def no_activity(_: Mapping[int, object]) -> None:
+    """Default for the transport's activity callbacks: nobody is told."""
+
+
 @dataclass
 class ServiceTransport:
     fid: str
@@ -74,6 +79,10 @@ class ServiceTransport:
     joined: set[int] = field(default_factory=set)
     aggregating_round: int = -1
     inline_bytes: int = INLINE_BYTES
+    on_uploads: Callable[[dict[int, int]], None] = no_activity
+    """Told each closed round's counted uploads (client id -> bytes), once per round."""
+    on_reports: Callable[[dict[int, float | None]], None] = no_activity
+    """Told each round's reported accuracies (client id -> accuracy, None without test samples)."""
 
     def __post_init__(self) -> None:
         self.book = RoundBook(self.store)
@@ -104,8 +113,7 @@ class ServiceTransport:
     def dispatch(self, kind: str, round_: int, client_ids: Sequence[int]) -> None:
         task = Task(federation_id=self.fid, round=round_, kind=kind, config=self.config)
         body = task.model_dump_json().encode()
-        for cid in client_ids:
-            self.store.rpush(client_queue(cid), body)
+        self.store.rpush_each([(client_queue(cid), body) for cid in client_ids])
 
     def bootstrap_bytes(self, client_ids: Sequence[int]) -> int:
         new = [c for c in client_ids if c not in self.joined]
@@ -132,7 +140,11 @@ class ServiceTransport:
         collected = self.book.collected(self.fid, round_)
         if phase == "collecting" or collected is None:
             collected = self.collect(round_, set(client_ids), self.book.deadline(self.fid, round_))
-        updates, upload_bytes = self.updates(round_, collected)
+        updates, sizes = self.updates(round_, collected)
+        if not self.book.marked(self.fid, round_, "activity_recorded"):  # once, also across a restart
+            self.on_uploads(sizes)
+            self.book.mark(self.fid, round_, "activity_recorded")
+        upload_bytes = sum(sizes.values())
         self.aggregating_round = round_
         download = size * len(client_ids) + self.bootstrap_bytes(client_ids)
         return FitOutcome(updates=updates, upload_bytes=upload_bytes, download_bytes=download)
@@ -146,10 +158,12 @@ class ServiceTransport:
         stream = upload_stream(self.fid)
         while len(got) < len(selected) and time.time() < deadline:
             entries = self.store.xreadgroup(stream, WORKER_GROUP, self.consumer, 256, min(1.0, deadline - time.time()))
-            for entry_id, fields in entries:
+            for _, fields in entries:
                 if int(fields["round"]) == round_ and int(fields["client"]) in selected:
                     got.add(int(fields["client"]))
-                self.store.xack(stream, WORKER_GROUP, entry_id)
+            self.store.xack(stream, WORKER_GROUP, *(entry_id for entry_id, _ in entries))
+            if entries and len(got) < len(selected):
+                time.sleep(COLLECT_BATCH_SECONDS)  # let wake-ups gather: few reads per round, not one per upload
         self.book.set_phase(self.fid, round_, "aggregating")  # uploads from now on wait for `collected`
         collected = sorted(set(self.book.uploads(self.fid, round_)) & selected)
         self.book.freeze(self.fid, round_, collected)
@@ -158,12 +172,13 @@ class ServiceTransport:
             raise RoundFailed(f"round {round_}: {len(collected)} of {len(selected)} uploads by the deadline")
         return collected
 
-    def updates(self, round_: int, collected: list[int]) -> tuple[list[ClientUpdate], int]:
+    def updates(self, round_: int, collected: list[int]) -> tuple[list[ClientUpdate], dict[int, int]]:
+        """The counted uploads, decoded, and each one's size in bytes."""
         bodies = {cid: upload_body(b, self.artifacts) for cid, b in self.book.uploads(self.fid, round_).items()}
         missing = [cid for cid in collected if cid not in bodies]
         if missing:
             raise RoundFailed(f"round {round_}: the uploads of clients {missing} are no longer in the state store")
-        return [decode(bodies[cid], ClientUpdate) for cid in collected], sum(len(bodies[c]) for c in collected)
+        return [decode(bodies[cid], ClientUpdate) for cid in collected], {c: len(bodies[c]) for c in collected}
 
     def evaluate(self, client_ids: Sequence[int], payload: GlobalPayload, bootstrap: GlobalPayload) -> list[EvalReport]:
         """Publish the new package; every client evaluates with it and reports metrics for the round."""
@@ -174,15 +189,15 @@ class ServiceTransport:
             self.book.mark(self.fid, round_, "evaluations_sent")
         self.book.set_phase(self.fid, round_, "published")
         deadline = time.time() + self.config.round_deadline_seconds
-        reports = self.book.metrics(self.fid, round_)
-        while len(reports) < len(client_ids) and time.time() < deadline:
+        while self.book.metrics_count(self.fid, round_) < len(client_ids) and time.time() < deadline:
             self.book.wait_metrics_event(self.fid, round_, min(1.0, deadline - time.time()))
-            reports = self.book.metrics(self.fid, round_)
-        return [
+        reports = [
             EvalReport(round=round_, client_id=cid, correct=r.correct, total=r.total, loss=r.loss)
-            for cid, r in sorted(reports.items())
+            for cid, r in sorted(self.book.metrics(self.fid, round_).items())
             if cid in client_ids
         ]
+        self.on_reports({r.client_id: r.correct / r.total if r.total else None for r in reports})
+        return reports
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from fedloom.services.aggregator.audit import token_ref
@@ -70,16 +70,13 @@ def upload(
     client_id: ClientIdDep,
     body: MsgpackBody,
     coordinator: CoordinatorDep,
-    registry: RegistryDep,
     metrics: MetricsDep,
-    after_reply: BackgroundTasks,
 ) -> dict[str, bool]:
-    """Accept (or recognise as a repeat) one upload; the client's counters are updated after the reply."""
+    """Accept (or recognise as a repeat) one upload; the client's record is updated when the round closes."""
     accepted = coordinator.accept_upload(federation_id, round, client_id, body)
     if accepted:
         metrics.inc("uploads")
         metrics.inc("upload_bytes", len(body))
-        after_reply.add_task(registry.record_upload, client_id, len(body))
     return {"accepted": True, "duplicate": not accepted}
 
 
@@ -90,10 +87,7 @@ def report_metrics(
     body: MetricsReport,
     client_id: ClientIdDep,
     coordinator: CoordinatorDep,
-    registry: RegistryDep,
-    after_reply: BackgroundTasks,
 ) -> Response:
+    """A client's evaluation of a round; its record's accuracy is updated when the round's evaluation ends."""
     coordinator.accept_metrics(federation_id, round, client_id, body)
-    accuracy = body.correct / body.total if body.total else None
-    after_reply.add_task(registry.touch, client_id, last_accuracy=accuracy)
     return Response(status_code=204)
