@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -263,8 +264,11 @@ class Coordinator:
 
 def warm_up_optimisers() -> None:
     """The first torch optimiser imports torch._dynamo (seconds of CPU): the aggregator pays that beside
-    serving when it starts, rather than while a round collects uploads or closes."""
+    serving when it starts, rather than while a round collects uploads or closes. The objects of every
+    import so far are then moved out of the garbage collector's view (gc.freeze), so full collections
+    under load scan the requests' objects only (shorter pauses in the tail of upload latency)."""
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    gc.freeze()
 
 
 def start_warm_up() -> None:

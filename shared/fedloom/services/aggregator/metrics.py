@@ -6,6 +6,7 @@ import threading
 import time
 from collections import defaultdict
 
+from fedloom.services.formatting import ACTIVE_SECONDS
 from fedloom.wire.control import ClientInfo, FederationState
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -50,8 +51,6 @@ class Metrics:
                 lines.append(f'fedloom_request_seconds_sum{{route="{route}"}} {self.latency_sum[route]:g}')
         return "\n".join(lines) + "\n"
 
-
-ACTIVE_SECONDS = 300.0
 
 
 def live_gauges(clients: list[ClientInfo], federations: list[FederationState]) -> dict[str, float]:
