@@ -52,7 +52,6 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-
 def live_gauges(clients: list[ClientInfo], federations: list[FederationState]) -> dict[str, float]:
     """Clients seen in the last five minutes, enrolled clients, running federations, rounds completed."""
     now = time.time()
