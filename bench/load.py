@@ -27,6 +27,7 @@ import redis
 from fedloom.services.processes import ProcessGroup, free_port
 from load_clients import RoundTiming, enrol_all, run_round
 from load_http import LoopbackPool
+from machine import speed_probe
 
 ADMIN = "load-benchmark-admin-token-0123456789"
 
@@ -168,10 +169,11 @@ def main() -> None:
     parser.add_argument("--server-epochs", type=int, default=1, help="FedKTL alignment epochs on the server")
     parser.add_argument("--out", type=Path, default=Path("bench/results/load.json"))
     args = parser.parse_args()
-    load_before = os.getloadavg()
+    load_before, probe = os.getloadavg(), speed_probe()
     result = run(args)
     result |= {
         "load_average_before": [round(x, 2) for x in load_before],
+        "machine_speed_before": probe,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
         "concurrency": args.concurrency,

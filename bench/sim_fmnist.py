@@ -22,6 +22,7 @@ from fedloom.simulation.setup import build_contexts, load_dataset
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bare_loop import bare_seconds_per_round  # noqa: E402
+from machine import speed_probe  # noqa: E402
 
 CORE = ["local", "fedproto", "fedtgp", "fedktl"]  # with the bare-loop overhead ratio
 ALGORITHMS = [*CORE, "fd", "lg", "fedgh", "fml", "fedkd", "fedmrl", "fedgen", "fedl2g"]
@@ -129,6 +130,7 @@ def main() -> int:
     if args.one:
         json.dump(run_one(args.one, args.data, args.rounds, args.threads, args.bare_rounds, args.generator), sys.stdout)
         return 0
+    probe = speed_probe()
     results = run_all(args)
     earlier = json.loads(args.out.read_text())["algorithms"] if args.out.exists() else {}
     report = {
@@ -137,6 +139,7 @@ def main() -> int:
         "side_by_side_runs": args.parallel,
         "torch": torch.__version__,
         "load_average_after": os.getloadavg()[0],
+        "machine_speed_before": probe,
         "algorithms": {**earlier, **results},  # a run of some algorithms keeps the others' last results
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,25 @@
+"""How fast this (shared) machine is right now, recorded next to every timing: a fixed pure-Python loop and
+a fixed single-thread matrix update. Timings from runs whose probes differ much are not comparable."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def speed_probe() -> dict[str, float]:
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    python_seconds = time.perf_counter() - started
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    weight, x, g = torch.zeros(1024, 4608), torch.randn(10, 4608), torch.randn(1024, 10)
+    started = time.perf_counter()
+    for _ in range(100):
+        weight.addmm_(g, x, alpha=-0.01)
+    torch_seconds = time.perf_counter() - started
+    torch.set_num_threads(threads)
+    return {"python_loop_seconds": round(python_seconds, 3), "torch_addmm_seconds": round(torch_seconds, 3)}
