@@ -21,5 +21,20 @@ def speed_probe() -> dict[str, float]:
     for _ in range(100):
         weight.addmm_(g, x, alpha=-0.01)
     torch_seconds = time.perf_counter() - started
+    small_ops_seconds = small_steps()
     torch.set_num_threads(threads)
-    return {"python_loop_seconds": round(python_seconds, 3), "torch_addmm_seconds": round(torch_seconds, 3)}
+    return {
+        "python_loop_seconds": round(python_seconds, 3),
+        "torch_addmm_seconds": round(torch_seconds, 3),
+        "torch_small_steps_seconds": round(small_ops_seconds, 3),
+    }
+
+
+def small_steps(steps: int = 300) -> float:
+    """Forward and backward of a small MLP on 10 rows: bound by per-operation overhead, like FedTGP's server."""
+    layer_1, layer_2 = torch.nn.Linear(512, 512), torch.nn.Linear(512, 512)
+    x = torch.randn(10, 512)
+    started = time.perf_counter()
+    for _ in range(steps):
+        layer_2(torch.relu(layer_1(x))).pow(2).mean().backward()
+    return time.perf_counter() - started
