@@ -15,6 +15,25 @@ from fedloom.wire import ClientUpdate
 CLASSES, PROTOTYPES = "classes", "prototypes"
 
 
+def class_sums(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-class sums [C, D] and counts [C] of the rows of `values`."""
+    sums = torch.zeros(num_classes, values.shape[1], dtype=values.dtype, device=values.device)
+    sums.index_add_(0, labels, values)
+    counts = torch.bincount(labels, minlength=num_classes)
+    return sums, counts
+
+
+def present_means(sums: torch.Tensor, counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(classes with a non-zero count [n], their mean rows [n, D]) from per-class sums and counts."""
+    present = torch.nonzero(counts, as_tuple=False).flatten()
+    return present, sums[present] / counts[present].unsqueeze(1).to(sums.dtype)
+
+
+def class_means(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(present classes [n], their mean rows [n, D]) for the classes that occur in `labels`."""
+    return present_means(*class_sums(values, labels, num_classes))
+
+
 def pack(classes: torch.Tensor, prototypes: torch.Tensor) -> dict[str, torch.Tensor]:
     return {CLASSES: classes.to(torch.int64).cpu(), PROTOTYPES: prototypes.detach().float().cpu()}
 

@@ -158,21 +158,6 @@ def features_of(ctx: ClientContext, x: torch.Tensor) -> torch.Tensor:
     return map_in_batches(ctx.model.base, x.to(ctx.device), ctx.settings.eval_batch_size)
 
 
-def class_sums(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-class sums [C, D] and counts [C] of the rows of `values`."""
-    sums = torch.zeros(num_classes, values.shape[1], dtype=values.dtype, device=values.device)
-    sums.index_add_(0, labels, values)
-    counts = torch.bincount(labels, minlength=num_classes)
-    return sums, counts
-
-
-def class_means(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(present classes [n], their mean rows [n, D]) for the classes that occur in `labels`."""
-    sums, counts = class_sums(values, labels, num_classes)
-    present = torch.nonzero(counts, as_tuple=False).flatten()
-    return present, sums[present] / counts[present].unsqueeze(1).to(values.dtype)
-
-
 def report_accuracy(ctx: ClientContext, round_: int, predictions: torch.Tensor) -> EvalReport:
     """EvalReport for predicted labels of the client's test split."""
     correct = int((predictions.cpu() == ctx.data.test_y).sum())
@@ -208,7 +193,7 @@ class ClassMeanAccumulator:
     def flush(self) -> None:
         if self.pending:
             values, labels = (torch.cat(parts) for parts in zip(*self.pending, strict=True))
-            sums, counts = class_sums(values.float(), labels, self.num_classes)
+            sums, counts = wire_protos.class_sums(values.float(), labels, self.num_classes)
             self.sums.add_(sums)
             self.counts.add_(counts)
             self.pending = []
@@ -216,14 +201,13 @@ class ClassMeanAccumulator:
     def means(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(classes seen [n], their mean rows [n, dim])."""
         self.flush()
-        present = torch.nonzero(self.counts).flatten()
-        return present, self.sums[present] / self.counts[present].unsqueeze(1)
+        return wire_protos.present_means(self.sums, self.counts)
 
 
 def prototype_update(ctx: ClientContext, round_: int, loss: float) -> ClientUpdate:
     """The upload of FedTGP and FedGH: per-class mean features of the *trained* model (eval mode) on the train split."""
     features = features_of(ctx, ctx.data.train_x)
-    classes, means = class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
+    classes, means = wire_protos.class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
     return ClientUpdate(
         round=round_,
         client_id=ctx.client_id,

@@ -130,8 +130,5 @@ class FedKTLServer:
     def reset_centroids(self, state: FedKTLState, labels: torch.Tensor, protos: torch.Tensor) -> None:
         """Centroid of class c := eval-mode mean of F(P) over its pairs; absent classes keep theirs."""
         state.transformer.eval()
-        q = state.transformer(protos)
-        sums = torch.zeros_like(state.centroids.weight).index_add_(0, labels, q)
-        counts = torch.bincount(labels, minlength=sums.shape[0])
-        present = counts > 0
-        state.centroids.weight[present] = sums[present] / counts[present].unsqueeze(1).to(q.dtype)
+        classes, means = wire_protos.class_means(state.transformer(protos), labels, state.env.num_classes)
+        state.centroids.weight[classes] = means

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from fedloom.algorithms.prototypes import class_means
+
 
 def average_prototypes(
     labels: torch.Tensor, prototypes: torch.Tensor, num_classes: int
@@ -17,11 +19,7 @@ def average_prototypes(
     `labels` [N] and `prototypes` [N, K] hold every uploaded (client, class) pair. Returns the present
     classes [n] and their mean prototypes [n, K].
     """
-    sums = torch.zeros(num_classes, prototypes.shape[1], dtype=prototypes.dtype)
-    sums.index_add_(0, labels, prototypes)
-    counts = torch.bincount(labels, minlength=num_classes)
-    present = torch.nonzero(counts).flatten()
-    return present, sums[present] / counts[present].unsqueeze(1).to(prototypes.dtype)
+    return class_means(prototypes, labels, num_classes)
 
 
 def prototype_regulariser(
