@@ -8,14 +8,17 @@ from fedloom.errors import ArtifactNotFound, ConfigError
 from fedloom.stores.errors import InvalidArtifactKey
 from fedloom.stores.local_store import LocalArtifactStore
 from fedloom.stores.memory_store import MemoryStateStore
-from fedloom.stores.protocol import ArtifactStore, StateStore, StreamEntry
+from fedloom.stores.protocol import ArtifactStore, Guard, GuardedWrite, Notice, StateStore, StreamEntry
 
 __all__ = [
     "ArtifactNotFound",
     "ArtifactStore",
+    "Guard",
+    "GuardedWrite",
     "InvalidArtifactKey",
     "LocalArtifactStore",
     "MemoryStateStore",
+    "Notice",
     "StateStore",
     "StreamEntry",
     "artifact_store_from_settings",

@@ -8,6 +8,7 @@ that every push and stream append notifies.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import threading
 import time
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from fedloom.stores._memory_stream import MemoryStream, parse_id
-from fedloom.stores.protocol import StreamEntry
+from fedloom.stores.protocol import Guard, GuardedWrite, Notice, StreamEntry, check_entry
 
 _Value = bytes | dict[str, bytes] | set[str] | deque[bytes] | MemoryStream
 _T = TypeVar("_T")
 _SWEEP_EVERY_SECONDS = 1.0
+ASYNC_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -140,6 +142,25 @@ class MemoryStateStore:
             fields[field] = bytes(value)
             return True
 
+    def hsetnx_guarded(
+        self, key: str, field: str, value: bytes, guard: Guard, notice: Notice | None = None
+    ) -> GuardedWrite:
+        if notice is not None:
+            check_entry(notice.fields, notice.maxlen)
+        with self._cond:
+            guard_fields: dict[str, bytes] | None = self._get_as(guard.key, dict)
+            current = None if guard_fields is None else guard_fields.get(guard.field)
+            if current != guard.expected:
+                return GuardedWrite(False, current)
+            fields: dict[str, bytes] = self._get_or_create(key, dict, dict)
+            if field in fields:
+                return GuardedWrite(False, current)
+            fields[field] = bytes(value)
+            if notice is not None:
+                self._get_or_create(notice.stream, MemoryStream, MemoryStream).add(notice.fields, notice.maxlen)
+                self._cond.notify_all()
+            return GuardedWrite(True, current)
+
     def hget(self, key: str, field: str) -> bytes | None:
         with self._cond:
             fields: dict[str, bytes] | None = self._get_as(key, dict)
@@ -224,6 +245,19 @@ class MemoryStateStore:
         with self._cond:
             return self._llen(key)
 
+    async def hget_async(self, key: str, field: str) -> bytes | None:
+        return self.hget(key, field)  # a dict lookup under a lock held for microseconds: fine on the loop
+
+    async def blpop_async(self, key: str, timeout_seconds: float) -> bytes | None:
+        """Polls every ASYNC_POLL_SECONDS (the lock's Condition cannot wake an event loop)."""
+        deadline = time.monotonic() + max(timeout_seconds, 0.0)
+        while (value := self.blpop(key, 0)) is None and (remaining := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(remaining, ASYNC_POLL_SECONDS))
+        return value
+
+    async def close_async(self) -> None:
+        return None
+
     def _llen(self, key: str) -> int:
         queue: deque[bytes] | None = self._get_as(key, deque)
         return 0 if queue is None else len(queue)
@@ -231,10 +265,7 @@ class MemoryStateStore:
     # --- streams ---
 
     def xadd(self, stream: str, fields: dict[str, bytes], *, maxlen: int | None = None) -> str:
-        if not fields:
-            raise ValueError("a stream entry needs at least one field")
-        if maxlen is not None and maxlen < 0:
-            raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+        check_entry(fields, maxlen)
         with self._cond:
             entry_id = self._get_or_create(stream, MemoryStream, MemoryStream).add(fields, maxlen)
             self._cond.notify_all()

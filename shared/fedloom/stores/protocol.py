@@ -17,9 +17,43 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A hash field that must hold `expected` for a guarded write to happen (a round's phase, say)."""
+
+    key: str
+    field: str
+    expected: bytes
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A stream entry appended when a guarded write stores a new field (a wake-up for a consumer)."""
+
+    stream: str
+    fields: dict[str, bytes] = field(default_factory=dict)
+    maxlen: int | None = None
+
+
+def check_entry(fields: dict[str, bytes], maxlen: int | None) -> None:
+    """ValueError for a stream entry neither store accepts: no fields, or a negative maxlen."""
+    if not fields:
+        raise ValueError("a stream entry needs at least one field")
+    if maxlen is not None and maxlen < 0:
+        raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+
+
+class GuardedWrite(NamedTuple):
+    stored: bool
+    """The field was absent and now holds the value (False: a repeat, or the guard did not hold)."""
+    guard_value: bytes | None
+    """What the guard field held; the write was attempted only when it equalled `Guard.expected`."""
 
 
 class StateStore(Protocol):
@@ -44,6 +78,13 @@ class StateStore(Protocol):
         """Set a hash field only if absent; True if it was set (idempotent uploads)."""
         ...
 
+    def hsetnx_guarded(
+        self, key: str, field: str, value: bytes, guard: Guard, notice: Notice | None = None
+    ) -> GuardedWrite:
+        """In one atomic step: if the guard holds, `hsetnx`, and when that stored something new, append
+        `notice` to its stream. One round trip; no writer can change the guard field in between."""
+        ...
+
     def hget(self, key: str, field: str) -> bytes | None: ...
     def hgetall(self, key: str) -> dict[str, bytes]: ...
     def hlen(self, key: str) -> int: ...
@@ -63,6 +104,16 @@ class StateStore(Protocol):
         ...
 
     def llen(self, key: str) -> int: ...
+    # the two reads on the API's hot path, awaitable: served on the event loop, no worker thread held
+    async def hget_async(self, key: str, field: str) -> bytes | None: ...
+    async def blpop_async(self, key: str, timeout_seconds: float) -> bytes | None:
+        """`blpop` without blocking the event loop: a long poll holds no thread while it waits."""
+        ...
+
+    async def close_async(self) -> None:
+        """Release what the awaitable methods opened (call on the loop that used them)."""
+        ...
+
     # streams (consumer groups give at-least-once delivery across restarts)
     def xadd(self, stream: str, fields: dict[str, bytes], *, maxlen: int | None = None) -> str:
         """Append an entry (at least one field); with maxlen, trim the oldest entries to exactly maxlen."""

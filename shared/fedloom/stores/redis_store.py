@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import redis
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -22,7 +24,7 @@ from redis.retry import Retry
 from redis.typing import EncodableT, FieldT
 
 from fedloom.stores.errors import StoreUnavailable
-from fedloom.stores.protocol import StreamEntry
+from fedloom.stores.protocol import Guard, GuardedWrite, Notice, StreamEntry, check_entry
 
 SOCKET_TIMEOUT_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -30,6 +32,22 @@ BLOCK_SLICE_SECONDS = 5.0  # < SOCKET_TIMEOUT_SECONDS
 RETRIES = 8  # backoff 0.1 s doubling, capped at 2 s: ~9 s of retrying before an error surfaces
 HEALTH_CHECK_SECONDS = 30
 PROBE_SECONDS = 1.0
+
+# KEYS: guard hash, target hash[, notice stream]; ARGV: guard field, expected, field, value, maxlen ("" for
+# none), then the notice's field/value pairs. Returns {stored (0/1), guard value (nil when absent)}.
+GUARDED_HSETNX = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current ~= ARGV[2] then return {0, current} end
+local stored = redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4])
+if stored == 1 and KEYS[3] then
+  local entry = {KEYS[3]}
+  if ARGV[5] ~= '' then entry[#entry + 1] = 'MAXLEN'; entry[#entry + 1] = ARGV[5] end
+  entry[#entry + 1] = '*'
+  for i = 6, #ARGV do entry[#entry + 1] = ARGV[i] end
+  redis.call('XADD', unpack(entry))
+end
+return {stored, current}
+"""
 
 
 def _bytes(value: bytes | str | None) -> bytes | None:
@@ -61,21 +79,34 @@ class _Client(redis.Redis):
             raise
 
 
+class _AsyncClient(aioredis.Redis):
+    """The awaitable client, with the same error translation as `_Client`."""
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **options)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            raise StoreUnavailable(f"Redis unreachable: {exc}") from exc
+
+
+CLIENT_OPTIONS: dict[str, Any] = {
+    "protocol": 2,
+    "decode_responses": False,
+    "socket_timeout": SOCKET_TIMEOUT_SECONDS,
+    "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    "socket_keepalive": True,
+    "health_check_interval": HEALTH_CHECK_SECONDS,
+}
+RETRIED = (RedisConnectionError, RedisTimeoutError)
+
+
 class RedisStateStore:
     def __init__(self, url: str, *, retries: int = RETRIES) -> None:
-        retry = Retry(
-            ExponentialBackoff(cap=2.0, base=0.05), retries, supported_errors=(RedisConnectionError, RedisTimeoutError)
-        )
-        self._redis = _Client.from_url(
-            url,
-            protocol=2,
-            decode_responses=False,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_keepalive=True,
-            health_check_interval=HEALTH_CHECK_SECONDS,
-            retry=retry,
-        )
+        self._url, self._retries = url, retries
+        retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries, supported_errors=RETRIED)
+        self._redis = _Client.from_url(url, retry=retry, **CLIENT_OPTIONS)
+        self._async_client: _AsyncClient | None = None  # made on first use, on the loop that uses it
+        self._guarded_hsetnx = self._redis.register_script(GUARDED_HSETNX)
         # health probes answer within a second while Redis is away, instead of after the retries
         no_retry = Retry(NoBackoff(), 0)
         self._probe = _Client.from_url(
@@ -114,6 +145,19 @@ class RedisStateStore:
 
     def hsetnx(self, key: str, field: str, value: bytes) -> bool:
         return bool(self._redis.hsetnx(key, field, value))
+
+    def hsetnx_guarded(
+        self, key: str, field: str, value: bytes, guard: Guard, notice: Notice | None = None
+    ) -> GuardedWrite:
+        keys: list[str] = [guard.key, key]
+        args: list[str | bytes] = [guard.field, guard.expected, field, value]
+        if notice is not None:
+            check_entry(notice.fields, notice.maxlen)
+            keys.append(notice.stream)
+            args.append("" if notice.maxlen is None else str(notice.maxlen))
+            args.extend(item for pair in notice.fields.items() for item in pair)
+        stored, current = self._guarded_hsetnx(keys=keys, args=args)
+        return GuardedWrite(bool(stored), _bytes(current))
 
     def hget(self, key: str, field: str) -> bytes | None:
         return _bytes(self._redis.hget(key, field))
@@ -163,13 +207,38 @@ class RedisStateStore:
     def llen(self, key: str) -> int:
         return int(self._redis.llen(key))
 
+    # --- awaitable reads (the API's hot path) ---
+
+    def _aio(self) -> _AsyncClient:
+        if self._async_client is None:
+            retry = AsyncRetry(ExponentialBackoff(cap=2.0, base=0.05), self._retries, supported_errors=RETRIED)
+            client = _AsyncClient.from_url(self._url, retry=retry, **CLIENT_OPTIONS)
+            self._async_client = cast(_AsyncClient, client)
+        return self._async_client
+
+    async def hget_async(self, key: str, field: str) -> bytes | None:
+        return _bytes(await self._aio().hget(key, field))
+
+    async def blpop_async(self, key: str, timeout_seconds: float) -> bytes | None:
+        client = self._aio()
+        if timeout_seconds <= 0:
+            return _bytes(cast(bytes | None, await client.lpop(key)))
+        deadline = time.monotonic() + timeout_seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            popped = await client.blpop([key], timeout=max(0.01, min(remaining, BLOCK_SLICE_SECONDS)))
+            if popped is not None:
+                return _bytes(popped[1])
+        return None
+
+    async def close_async(self) -> None:
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
+
     # --- streams ---
 
     def xadd(self, stream: str, fields: dict[str, bytes], *, maxlen: int | None = None) -> str:
-        if not fields:
-            raise ValueError("a stream entry needs at least one field")
-        if maxlen is not None and maxlen < 0:
-            raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+        check_entry(fields, maxlen)
         return _text(self._redis.xadd(stream, _fields(fields), maxlen=maxlen, approximate=False))
 
     def ensure_group(self, stream: str, group: str) -> None:

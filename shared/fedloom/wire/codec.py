@@ -65,7 +65,7 @@ def _unpack_tensor(obj: dict[str, Any], limits: CodecLimits) -> torch.Tensor:
     numel = math.prod(shape)
     if math.prod(max(d, 1) for d in shape) > limits.max_tensor_elements:  # also empty tensors with absurd sides
         raise WireError(f"tensor of shape {shape} exceeds the limit of {limits.max_tensor_elements} elements")
-    itemsize = torch.empty((), dtype=dtype).element_size()
+    itemsize = dtype.itemsize
     if not isinstance(raw, bytes) or len(raw) != numel * itemsize:
         raise WireError(f"tensor bytes do not match dtype {obj['dtype']} and shape {shape}")
     if numel == 0:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import servers
+from fedloom.stores import Guard
 from fedloom.stores.redis_store import RedisStateStore
 
 
@@ -39,6 +40,8 @@ def test_the_same_store_works_after_a_restart(own_redis: RestartableRedis) -> No
     store = RedisStateStore(own_redis.url)
     store.set("k", b"before")
     store.ensure_group("events", "g")
+    guard = Guard("round", "phase", b"open")
+    assert store.hsetnx_guarded("h", "f", b"v", guard) == (False, None)  # its script is now cached by the server
     own_redis.kill()
     own_redis.start_again()
     assert store.get("k") is None  # the test server keeps nothing across restarts
@@ -46,6 +49,8 @@ def test_the_same_store_works_after_a_restart(own_redis: RestartableRedis) -> No
     assert store.get("k") == b"after"
     store.rpush("q", b"job")
     assert store.blpop("q", 1.0) == b"job"
+    store.hset("round", {"phase": b"open"})  # the restarted server lost the script: it is loaded again
+    assert store.hsetnx_guarded("h", "f", b"v", guard) == (True, b"open")
     entry = store.xadd("events", {"n": b"1"})
     assert store.xreadgroup("events", "g", "c", 10, 0) == [(entry, {"n": b"1"})]  # group recreated on NOGROUP
     assert store.ping() is True

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
-from fedloom.stores import StateStore
+from fedloom.stores import Guard, Notice, StateStore
 
 SHORT_TTL = 0.15
 
@@ -129,6 +130,36 @@ def test_hsetnx_is_idempotent(state_store: StateStore) -> None:
     assert state_store.hget("uploads", "client-1") == b"first"
 
 
+PHASE = Guard("round", "phase", b"collecting")
+
+
+def test_hsetnx_guarded_writes_once_and_notifies_once(state_store: StateStore) -> None:
+    state_store.hset("round", {"phase": b"collecting"})
+    notice = Notice("wake", {"client": b"7"}, maxlen=10)
+    assert state_store.hsetnx_guarded("uploads", "7", b"first", PHASE, notice) == (True, b"collecting")
+    assert state_store.hsetnx_guarded("uploads", "7", b"again", PHASE, notice) == (False, b"collecting")
+    assert state_store.hget("uploads", "7") == b"first"
+    assert [fields for _, fields in state_store.xreadgroup("wake", "g", "c", 10, 0)] == [{"client": b"7"}]
+
+
+def test_hsetnx_guarded_writes_nothing_when_the_guard_differs(state_store: StateStore) -> None:
+    assert state_store.hsetnx_guarded("uploads", "7", b"x", PHASE, Notice("wake", {"c": b"7"})) == (False, None)
+    state_store.hset("round", {"phase": b"aggregating"})
+    assert state_store.hsetnx_guarded("uploads", "7", b"x", PHASE) == (False, b"aggregating")
+    assert state_store.hgetall("uploads") == {}
+    assert state_store.xlen("wake") == 0
+
+
+def test_hsetnx_guarded_trims_its_notices_and_refuses_an_empty_one(state_store: StateStore) -> None:
+    state_store.hset("round", {"phase": b"collecting"})
+    for i in range(3):
+        state_store.hsetnx_guarded("uploads", str(i), b"x", PHASE, Notice("wake", {"c": str(i).encode()}, maxlen=2))
+    assert state_store.xlen("wake") == 2
+    with pytest.raises(ValueError, match="at least one field"):
+        state_store.hsetnx_guarded("uploads", "9", b"x", PHASE, Notice("wake"))
+    assert state_store.hget("uploads", "9") is None
+
+
 def test_hdel_counts_and_an_empty_hash_disappears(state_store: StateStore) -> None:
     state_store.hset("h", {"a": b"1", "b": b"2"})
     assert state_store.hdel("h", "a", "zz") == 1
@@ -174,6 +205,47 @@ def test_rpush_each_wakes_a_waiting_reader(state_store: StateStore) -> None:
     thread = _later(0.1, lambda: state_store.rpush_each([("q", b"task")]))
     assert state_store.blpop("q", 5.0) == b"task"
     thread.join()
+
+
+def test_awaitable_reads_see_what_the_blocking_calls_wrote(state_store: StateStore) -> None:
+    async def scenario() -> list[bytes | None]:
+        state_store.hset("h", {"a": b"1"})
+        state_store.rpush("q", b"queued")
+        waiter = _later(0.1, lambda: state_store.rpush("later", b"task"))
+        got = [
+            await state_store.hget_async("h", "a"),
+            await state_store.hget_async("h", "zz"),
+            await state_store.blpop_async("q", 0),
+            await state_store.blpop_async("q", 0),
+            await state_store.blpop_async("later", 5.0),
+        ]
+        waiter.join()
+        await state_store.close_async()
+        return got
+
+    assert asyncio.run(scenario()) == [b"1", None, b"queued", None, b"task"]
+
+
+def test_blpop_async_times_out_and_leaves_the_loop_free(state_store: StateStore) -> None:
+    async def scenario() -> tuple[bytes | None, float, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        beat = asyncio.create_task(ticker())
+        start = time.monotonic()
+        popped = await state_store.blpop_async("q", 0.3)
+        beat.cancel()
+        await state_store.close_async()
+        return popped, time.monotonic() - start, ticks
+
+    popped, waited, ticks = asyncio.run(scenario())
+    assert popped is None and 0.25 <= waited < 1.5
+    assert ticks >= 10  # the loop ran other work while the pop waited
 
 
 def test_blpop_times_out_after_a_fractional_timeout(state_store: StateStore) -> None:

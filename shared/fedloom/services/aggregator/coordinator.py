@@ -6,7 +6,6 @@ import gc
 import json
 import logging
 import threading
-import time
 import uuid
 from functools import partial
 from typing import Any
@@ -18,7 +17,7 @@ from fedloom.federation.loop import RoundMetrics
 from fedloom.services.aggregator.envs import check_shared_architecture, federation_env, reference_architecture
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
 from fedloom.services.aggregator.registry import ClientRegistry
-from fedloom.services.aggregator.rounds import RoundBook, upload_stream
+from fedloom.services.aggregator.rounds import RoundBook
 from fedloom.services.aggregator.runner import FederationRunner
 from fedloom.services.aggregator.transport import (
     INLINE_BYTES,
@@ -35,8 +34,11 @@ from fedloom.wire.routes import blob_key, key
 
 log = logging.getLogger("fedloom.aggregator")
 FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", "rounds", "error"} JSON
-UPLOAD_STREAM_LENGTH = 100_000  # wake-ups kept per federation (the uploads themselves are in a hash)
-CLOSING_WAIT_SECONDS = 5.0
+
+
+def require_collecting(fid: str, round_: int, phase: str | None) -> None:
+    if phase != "collecting":
+        raise Conflict(f"round {round_} of federation {fid} is not collecting uploads (phase: {phase})")
 
 
 class Coordinator:
@@ -184,7 +186,7 @@ class Coordinator:
 
     # -- client intake ---------------------------------------------------------------------------
     def accept_upload(self, fid: str, round_: int, client_id: int, body: bytes) -> bool:
-        """Validate an upload and queue it for the round worker; False if it repeats an earlier one."""
+        """Validate an upload and keep it for the round worker; False if it repeats an earlier one."""
         update = decode(body, ClientUpdate)
         if update.client_id != client_id:
             raise Forbidden(f"client {client_id} cannot upload as client {update.client_id}")
@@ -192,24 +194,12 @@ class Coordinator:
             raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
         self.check_round_open(fid, round_, client_id)
         self.check_update(fid, update)
+        if len(body) > self.inline_bytes:  # not into the artifact store for a round that is closed
+            require_collecting(fid, round_, self.book.phase(fid, round_))
         stored = stored_upload(body, self.artifacts, upload_key(fid, round_, client_id, body), self.inline_bytes)
-        if not self.book.save_upload(fid, round_, client_id, stored):
-            self.confirm_counted(fid, round_, client_id)
-            return False
-        wake = {"client": str(client_id).encode(), "round": str(round_).encode()}
-        self.store.xadd(upload_stream(fid), wake, maxlen=UPLOAD_STREAM_LENGTH)
-        self.confirm_counted(fid, round_, client_id)
-        return True
-
-    def confirm_counted(self, fid: str, round_: int, client_id: int) -> None:
-        """An upload saved while its round was closing counts only if the round's frozen list has it."""
-        if self.book.phase(fid, round_) == "collecting":
-            return  # saved before the round left "collecting": the round worker's final read sees it
-        deadline = time.monotonic() + CLOSING_WAIT_SECONDS
-        while (collected := self.book.collected(fid, round_)) is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if collected is None or client_id not in collected:
-            raise Conflict(f"round {round_} of federation {fid} closed before the upload of client {client_id}")
+        saved, phase = self.book.save_upload(fid, round_, client_id, stored)
+        require_collecting(fid, round_, phase.decode() if phase is not None else None)
+        return saved
 
     def config(self, fid: str) -> FederationConfig:
         if fid not in self.configs:
@@ -236,16 +226,17 @@ class Coordinator:
             spec.check_update_env(update, env, make_config(spec, config.options))
 
     def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
-        self.config(fid)  # 404 for an unknown federation
-        phase = self.book.phase(fid, round_)
-        if phase != "collecting":
-            raise Conflict(f"round {round_} of federation {fid} is not collecting uploads (phase: {phase})")
+        """404 for an unknown federation, 409 for a round that is not collecting, 403 for an unselected client;
+        whether the round is collecting is checked again when the upload is saved (atomically)."""
+        self.config(fid)
         if client_id not in self.selected(fid, round_):
+            require_collecting(fid, round_, self.book.phase(fid, round_))
             raise Forbidden(f"client {client_id} was not selected for round {round_}")
 
-    def next_task(self, client_id: int, wait_seconds: float) -> Task | None:
-        """The client's oldest queued task, waiting up to `wait_seconds` for one."""
-        raw = self.store.blpop(client_queue(client_id), timeout_seconds=wait_seconds)
+    async def next_task(self, client_id: int, wait_seconds: float) -> Task | None:
+        """The client's oldest queued task, waiting up to `wait_seconds` for one (awaited: thousands of clients
+        can long-poll at once without holding a worker thread each)."""
+        raw = await self.store.blpop_async(client_queue(client_id), timeout_seconds=wait_seconds)
         return Task.model_validate_json(raw) if raw is not None else None
 
     def members(self, fid: str) -> frozenset[int]:

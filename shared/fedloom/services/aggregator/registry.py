@@ -50,8 +50,9 @@ class ClientRegistry:
             return True
         return self.shared_enrollment_token is not None and same_secret(token, self.shared_enrollment_token)
 
-    def authenticate(self, api_token: str) -> int:
-        raw = self.store.hget(TOKENS, token_digest(api_token))
+    async def authenticate(self, api_token: str) -> int:
+        """The token's client id (read on every client request: awaited, no worker thread), or 401."""
+        raw = await self.store.hget_async(TOKENS, token_digest(api_token))
         if raw is None:
             raise Unauthorized("unknown or revoked client token")
         return int(raw)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import time
 
-from fedloom.stores.protocol import StateStore
+from fedloom.stores.protocol import Guard, GuardedWrite, Notice, StateStore
 from fedloom.wire.control import MetricsReport, RoundPhase
 from fedloom.wire.routes import UPLOAD_STREAM, key
+
+UPLOAD_STREAM_LENGTH = 100_000  # wake-ups kept per federation (the uploads themselves are in a hash)
 
 
 def round_key(fid: str, round_: int, *suffix: str) -> str:
@@ -69,9 +71,16 @@ class RoundBook:
         """A line for the operators about how the round went (shown in its RoundSummary)."""
         self.store.hset(round_key(fid, round_), {"note": text.encode()})
 
-    def save_upload(self, fid: str, round_: int, client_id: int, body: bytes) -> bool:
-        """Keep the first upload of this client in this round (True); a repeat changes nothing (False)."""
-        return self.store.hsetnx(round_key(fid, round_, "uploaded"), str(client_id), body)
+    def save_upload(self, fid: str, round_: int, client_id: int, body: bytes) -> GuardedWrite:
+        """Keep the first upload of this client while the round is collecting and wake the round worker, in
+        one atomic step: the worker moves the phase on before its final read of the uploads, so every upload
+        stored here is in that read. Not stored: a repeat, or the round was not collecting (`guard_value`
+        is its phase)."""
+        collecting = Guard(round_key(fid, round_), "phase", b"collecting")
+        wake = {"client": str(client_id).encode(), "round": str(round_).encode()}
+        notice = Notice(upload_stream(fid), wake, maxlen=UPLOAD_STREAM_LENGTH)
+        uploads = round_key(fid, round_, "uploaded")
+        return self.store.hsetnx_guarded(uploads, str(client_id), body, collecting, notice)
 
     def uploads(self, fid: str, round_: int) -> dict[int, bytes]:
         return {int(cid): body for cid, body in self.store.hgetall(round_key(fid, round_, "uploaded")).items()}

@@ -31,6 +31,9 @@ class AggregatorSettings(BaseSettings):
     tls_certfile: Path | None = Field(None, description="PEM certificate; with tls_keyfile, serve HTTPS")
     tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
     access_log: bool = Field(True, description="one log line per HTTP request (uvicorn's access log)")
+    tracing: bool = Field(
+        False, description="FastAPI's OpenTelemetry spans for every request (for an OpenTelemetry SDK you configure)"
+    )
     shared_enrollment_token: SecretStr | None = Field(
         None,
         min_length=16,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
-from fastapi.concurrency import run_in_threadpool
 
 from fedloom.services.aggregator.audit import token_ref
 from fedloom.services.aggregator.deps import (
@@ -44,7 +43,7 @@ def enroll(body: EnrollRequest, registry: RegistryDep, audit: AuditDep) -> Enrol
 async def next_task(
     client_id: ClientIdDep, coordinator: CoordinatorDep, settings: SettingsDep, wait: float = Query(0.0, ge=0)
 ) -> Task | Response:
-    task = await run_in_threadpool(coordinator.next_task, client_id, min(wait, settings.max_poll_seconds))
+    task = await coordinator.next_task(client_id, min(wait, settings.max_poll_seconds))
     return task if task is not None else Response(status_code=204)
 
 
