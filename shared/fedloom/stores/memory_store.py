@@ -248,6 +248,11 @@ class MemoryStateStore:
     async def hget_async(self, key: str, field: str) -> bytes | None:
         return self.hget(key, field)  # a dict lookup under a lock held for microseconds: fine on the loop
 
+    async def hsetnx_guarded_async(
+        self, key: str, field: str, value: bytes, guard: Guard, notice: Notice | None = None
+    ) -> GuardedWrite:
+        return self.hsetnx_guarded(key, field, value, guard, notice)
+
     async def blpop_async(self, key: str, timeout_seconds: float) -> bytes | None:
         """Polls every ASYNC_POLL_SECONDS (the lock's Condition cannot wake an event loop)."""
         deadline = time.monotonic() + max(timeout_seconds, 0.0)

@@ -17,12 +17,14 @@ import redis
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.typing import EncodableT, FieldT
 
+from fedloom.stores._redis_scripts import GUARDED_HSETNX, guarded_hsetnx_call
 from fedloom.stores.errors import StoreUnavailable
 from fedloom.stores.protocol import Guard, GuardedWrite, Notice, StreamEntry, check_entry
 
@@ -32,22 +34,6 @@ BLOCK_SLICE_SECONDS = 5.0  # < SOCKET_TIMEOUT_SECONDS
 RETRIES = 8  # backoff 0.1 s doubling, capped at 2 s: ~9 s of retrying before an error surfaces
 HEALTH_CHECK_SECONDS = 30
 PROBE_SECONDS = 1.0
-
-# KEYS: guard hash, target hash[, notice stream]; ARGV: guard field, expected, field, value, maxlen ("" for
-# none), then the notice's field/value pairs. Returns {stored (0/1), guard value (nil when absent)}.
-GUARDED_HSETNX = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current ~= ARGV[2] then return {0, current} end
-local stored = redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4])
-if stored == 1 and KEYS[3] then
-  local entry = {KEYS[3]}
-  if ARGV[5] ~= '' then entry[#entry + 1] = 'MAXLEN'; entry[#entry + 1] = ARGV[5] end
-  entry[#entry + 1] = '*'
-  for i = 6, #ARGV do entry[#entry + 1] = ARGV[i] end
-  redis.call('XADD', unpack(entry))
-end
-return {stored, current}
-"""
 
 
 def _bytes(value: bytes | str | None) -> bytes | None:
@@ -106,6 +92,7 @@ class RedisStateStore:
         retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries, supported_errors=RETRIED)
         self._redis = _Client.from_url(url, retry=retry, **CLIENT_OPTIONS)
         self._async_client: _AsyncClient | None = None  # made on first use, on the loop that uses it
+        self._async_guarded_hsetnx: AsyncScript | None = None
         self._guarded_hsetnx = self._redis.register_script(GUARDED_HSETNX)
         # health probes answer within a second while Redis is away, instead of after the retries
         no_retry = Retry(NoBackoff(), 0)
@@ -149,13 +136,7 @@ class RedisStateStore:
     def hsetnx_guarded(
         self, key: str, field: str, value: bytes, guard: Guard, notice: Notice | None = None
     ) -> GuardedWrite:
-        keys: list[str] = [guard.key, key]
-        args: list[str | bytes] = [guard.field, guard.expected, field, value]
-        if notice is not None:
-            check_entry(notice.fields, notice.maxlen)
-            keys.append(notice.stream)
-            args.append("" if notice.maxlen is None else str(notice.maxlen))
-            args.extend(item for pair in notice.fields.items() for item in pair)
+        keys, args = guarded_hsetnx_call(key, field, value, guard, notice)
         stored, current = self._guarded_hsetnx(keys=keys, args=args)
         return GuardedWrite(bool(stored), _bytes(current))
 
@@ -219,6 +200,15 @@ class RedisStateStore:
     async def hget_async(self, key: str, field: str) -> bytes | None:
         return _bytes(await self._aio().hget(key, field))
 
+    async def hsetnx_guarded_async(
+        self, key: str, field: str, value: bytes, guard: Guard, notice: Notice | None = None
+    ) -> GuardedWrite:
+        if self._async_guarded_hsetnx is None:
+            self._async_guarded_hsetnx = self._aio().register_script(GUARDED_HSETNX)
+        keys, args = guarded_hsetnx_call(key, field, value, guard, notice)
+        stored, current = await self._async_guarded_hsetnx(keys=keys, args=args)
+        return GuardedWrite(bool(stored), _bytes(current))
+
     async def blpop_async(self, key: str, timeout_seconds: float) -> bytes | None:
         client = self._aio()
         if timeout_seconds <= 0:
@@ -233,7 +223,7 @@ class RedisStateStore:
     async def close_async(self) -> None:
         if self._async_client is not None:
             await self._async_client.aclose()
-            self._async_client = None
+            self._async_client, self._async_guarded_hsetnx = None, None
 
     # --- streams ---
 

@@ -160,6 +160,20 @@ def test_hsetnx_guarded_trims_its_notices_and_refuses_an_empty_one(state_store: 
     assert state_store.hget("uploads", "9") is None
 
 
+def test_hsetnx_guarded_async_is_the_same_step_awaited(state_store: StateStore) -> None:
+    async def scenario() -> list[tuple[bool, bytes | None]]:
+        notice = Notice("wake", {"client": b"7"})
+        got = [await state_store.hsetnx_guarded_async("uploads", "7", b"x", PHASE, notice)]
+        state_store.hset("round", {"phase": b"collecting"})
+        got += [await state_store.hsetnx_guarded_async("uploads", "7", b"first", PHASE, notice) for _ in range(2)]
+        await state_store.close_async()
+        return got
+
+    assert asyncio.run(scenario()) == [(False, None), (True, b"collecting"), (False, b"collecting")]
+    assert state_store.hgetall("uploads") == {"7": b"first"}
+    assert state_store.xlen("wake") == 1
+
+
 def test_hdel_counts_and_an_empty_hash_disappears(state_store: StateStore) -> None:
     state_store.hset("h", {"a": b"1", "b": b"2"})
     assert state_store.hdel("h", "a", "zz") == 1

@@ -14,8 +14,9 @@ import torch
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation.loop import RoundMetrics
-from fedloom.services.aggregator.envs import check_shared_architecture, federation_env, reference_architecture
+from fedloom.services.aggregator.envs import check_shared_architecture, reference_architecture
 from fedloom.services.aggregator.errors import Conflict, Forbidden, NotFound
+from fedloom.services.aggregator.intake import UploadIntake
 from fedloom.services.aggregator.registry import ClientRegistry
 from fedloom.services.aggregator.rounds import RoundBook
 from fedloom.services.aggregator.runner import FederationRunner
@@ -24,21 +25,13 @@ from fedloom.services.aggregator.transport import (
     bootstrap_key,
     client_queue,
     package_key,
-    stored_upload,
-    upload_key,
 )
 from fedloom.stores.protocol import ArtifactStore, StateStore
-from fedloom.wire import ClientUpdate, decode
 from fedloom.wire.control import FederationConfig, FederationState, MetricsReport, RoundSummary, Task
 from fedloom.wire.routes import blob_key, key
 
 log = logging.getLogger("fedloom.aggregator")
 FEDERATIONS = key("federations")  # hash: id -> {"config", "status", "clients", "rounds", "error"} JSON
-
-
-def require_collecting(fid: str, round_: int, phase: str | None) -> None:
-    if phase != "collecting":
-        raise Conflict(f"round {round_} of federation {fid} is not collecting uploads (phase: {phase})")
 
 
 class Coordinator:
@@ -59,8 +52,8 @@ class Coordinator:
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
         self.threads: dict[str, threading.Thread] = {}
         self.configs: dict[str, FederationConfig] = {}  # immutable once created: read Redis once per process
-        self.selections: dict[str, tuple[int, frozenset[int]]] = {}  # latest round's clients, fixed once open
         self.memberships: dict[str, frozenset[int]] = {}  # a federation's clients, fixed when it starts
+        self.uploads = UploadIntake(self)
 
     # -- records ---------------------------------------------------------------------------------
     def load(self, fid: str) -> dict[str, Any]:
@@ -185,53 +178,10 @@ class Coordinator:
         log.info("federation %s round %d accuracy %.4f", fid, metrics.round, metrics.accuracy)
 
     # -- client intake ---------------------------------------------------------------------------
-    def accept_upload(self, fid: str, round_: int, client_id: int, body: bytes) -> bool:
-        """Validate an upload and keep it for the round worker; False if it repeats an earlier one."""
-        update = decode(body, ClientUpdate)
-        if update.client_id != client_id:
-            raise Forbidden(f"client {client_id} cannot upload as client {update.client_id}")
-        if update.round != round_:
-            raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
-        self.check_round_open(fid, round_, client_id)
-        self.check_update(fid, update)
-        if len(body) > self.inline_bytes:  # not into the artifact store for a round that is closed
-            require_collecting(fid, round_, self.book.phase(fid, round_))
-        stored = stored_upload(body, self.artifacts, upload_key(fid, round_, client_id, body), self.inline_bytes)
-        saved, phase = self.book.save_upload(fid, round_, client_id, stored)
-        require_collecting(fid, round_, phase.decode() if phase is not None else None)
-        return saved
-
     def config(self, fid: str) -> FederationConfig:
         if fid not in self.configs:
             self.configs[fid] = FederationConfig.model_validate(self.load(fid)["config"])
         return self.configs[fid]
-
-    def selected(self, fid: str, round_: int) -> frozenset[int]:
-        """The clients selected for a round; the newest round's set is kept (one per federation)."""
-        cached = self.selections.get(fid)
-        if cached is not None and cached[0] == round_:
-            return cached[1]
-        chosen = frozenset(self.book.selected(fid, round_))
-        if chosen and (cached is None or round_ > cached[0]):
-            self.selections[fid] = (round_, chosen)
-        return chosen
-
-    def check_update(self, fid: str, update: ClientUpdate) -> None:
-        """The algorithm's checks of an upload (WireError -> 400), with the federation's env where they need it."""
-        config = self.config(fid)
-        spec = get_algorithm(config.algorithm)
-        spec.check_update(update, config.num_classes, config.feature_dim)
-        if spec.check_update_env is not None:
-            env = federation_env(config, self.load(fid).get("reference_arch"))
-            spec.check_update_env(update, env, make_config(spec, config.options))
-
-    def check_round_open(self, fid: str, round_: int, client_id: int) -> None:
-        """404 for an unknown federation, 409 for a round that is not collecting, 403 for an unselected client;
-        whether the round is collecting is checked again when the upload is saved (atomically)."""
-        self.config(fid)
-        if client_id not in self.selected(fid, round_):
-            require_collecting(fid, round_, self.book.phase(fid, round_))
-            raise Forbidden(f"client {client_id} was not selected for round {round_}")
 
     async def next_task(self, client_id: int, wait_seconds: float) -> Task | None:
         """The client's oldest queued task, waiting up to `wait_seconds` for one (awaited: thousands of clients

@@ -76,11 +76,17 @@ class RoundBook:
         one atomic step: the worker moves the phase on before its final read of the uploads, so every upload
         stored here is in that read. Not stored: a repeat, or the round was not collecting (`guard_value`
         is its phase)."""
+        return self.store.hsetnx_guarded(*self.upload_write(fid, round_, client_id, body))
+
+    async def save_upload_async(self, fid: str, round_: int, client_id: int, body: bytes) -> GuardedWrite:
+        """`save_upload`, awaited on the event loop."""
+        return await self.store.hsetnx_guarded_async(*self.upload_write(fid, round_, client_id, body))
+
+    def upload_write(self, fid: str, round_: int, client_id: int, body: bytes) -> tuple[str, str, bytes, Guard, Notice]:
         collecting = Guard(round_key(fid, round_), "phase", b"collecting")
         wake = {"client": str(client_id).encode(), "round": str(round_).encode()}
         notice = Notice(upload_stream(fid), wake, maxlen=UPLOAD_STREAM_LENGTH)
-        uploads = round_key(fid, round_, "uploaded")
-        return self.store.hsetnx_guarded(uploads, str(client_id), body, collecting, notice)
+        return round_key(fid, round_, "uploaded"), str(client_id), body, collecting, notice
 
     def uploads(self, fid: str, round_: int) -> dict[int, bytes]:
         return {int(cid): body for cid, body in self.store.hgetall(round_key(fid, round_, "uploaded")).items()}

@@ -63,7 +63,7 @@ def blob(federation_id: str, digest: str, client_id: ReaderDep, packages: Packag
 
 
 @router.put(routes.ROUND_UPDATE, openapi_extra=MSGPACK_REQUEST)
-def upload(
+async def upload(
     federation_id: str,
     round: int,
     client_id: ClientIdDep,
@@ -72,7 +72,7 @@ def upload(
     metrics: MetricsDep,
 ) -> dict[str, bool]:
     """Accept (or recognise as a repeat) one upload; the client's record is updated when the round closes."""
-    accepted = coordinator.accept_upload(federation_id, round, client_id, body)
+    accepted = await coordinator.uploads.accept(federation_id, round, client_id, body)
     if accepted:
         metrics.inc("uploads")
         metrics.inc("upload_bytes", len(body))
