@@ -79,6 +79,13 @@ deploy-check: install
 	kubectl kustomize deploy/k8s/overlays/prod >/dev/null
 	$(BIN)/pytest -q tests/deploy
 
+# One vmapped SGD step over same-architecture clients vs one step per client (hcnn8, B=10, 1 thread, CPU).
+.PHONY: bench-batching
+bench-batching: install
+	$(PY) bench/client_batching.py --out bench/results/batching.json
+
+bench: bench-batching
+
 # Wire bytes per client per round of every registered algorithm (HtFE8, C = 10 and 100; one round each).
 .PHONY: bench-comm
 bench-comm: install
