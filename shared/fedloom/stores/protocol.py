@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
@@ -37,7 +37,7 @@ class Notice:
     """A stream entry appended when a guarded write stores a new field (a wake-up for a consumer)."""
 
     stream: str
-    fields: dict[str, bytes] = field(default_factory=dict)
+    fields: dict[str, bytes]
     maxlen: int | None = None
 
 

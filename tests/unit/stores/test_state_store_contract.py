@@ -156,7 +156,7 @@ def test_hsetnx_guarded_trims_its_notices_and_refuses_an_empty_one(state_store: 
         state_store.hsetnx_guarded("uploads", str(i), b"x", PHASE, Notice("wake", {"c": str(i).encode()}, maxlen=2))
     assert state_store.xlen("wake") == 2
     with pytest.raises(ValueError, match="at least one field"):
-        state_store.hsetnx_guarded("uploads", "9", b"x", PHASE, Notice("wake"))
+        state_store.hsetnx_guarded("uploads", "9", b"x", PHASE, Notice("wake", {}))
     assert state_store.hget("uploads", "9") is None
 
 

@@ -164,7 +164,7 @@ class ServiceTransport:
             self.store.xack(stream, WORKER_GROUP, *(entry_id for entry_id, _ in entries))
             if entries and len(got) < len(selected):
                 time.sleep(COLLECT_BATCH_SECONDS)  # let wake-ups gather: few reads per round, not one per upload
-        self.book.set_phase(self.fid, round_, "aggregating")  # uploads from now on wait for `collected`
+        self.book.set_phase(self.fid, round_, "aggregating")  # the atomic save refuses uploads from now on
         collected = sorted(set(self.book.uploads(self.fid, round_)) & selected)
         self.book.freeze(self.fid, round_, collected)
         if len(collected) < min(self.quorum(len(selected)), len(selected)):
