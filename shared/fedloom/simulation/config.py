@@ -31,7 +31,7 @@ class SimulationConfig(BaseModel):
     local_epochs: int = Field(1, ge=1)
     batch_size: int = Field(10, ge=1)
     lr: float = Field(0.01, gt=0)
-    eval_batch_size: int = Field(1000, ge=1)
+    eval_batch_size: int = Field(256, ge=1)
     models: str = "hcnn8"
     feature_dim: int = Field(512, ge=1)
     seed: int = Field(0, ge=0)

@@ -3,9 +3,9 @@ import torch
 from agent_helpers import CLIENT_ID, DATA_SPEC, SEED, federation_config
 
 from fedloom.errors import ConfigError
-from fedloom.models import build_client_model, group_architectures
+from fedloom.models import build_model, group_architectures
 from fedloom.services.agent import choose_architecture, load_client_data, open_session, parse_data_spec
-from fedloom.simulation.setup import client_seed
+from fedloom.simulation.setup import client_seed, model_seed
 
 
 def test_a_group_picks_the_member_of_the_data_index_like_the_simulator() -> None:
@@ -34,8 +34,8 @@ def test_the_session_model_and_generator_equal_the_simulators() -> None:
     local = load_client_data(parse_data_spec(DATA_SPEC))
     arch = choose_architecture("hcnn8", local.index)
     session = open_session("f", federation_config(), CLIENT_ID, local, arch, torch.device("cpu"))
-    torch.manual_seed(client_seed(SEED, CLIENT_ID))
-    expected = build_client_model("hcnn8", CLIENT_ID, (1, 28, 28), 10, 32)
+    torch.manual_seed(model_seed(SEED, arch))
+    expected = build_model(arch, (1, 28, 28), 10, 32)
     ours, theirs = session.ctx.model.state_dict(), expected.state_dict()
     assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
     assert torch.equal(session.ctx.rng.get_state(), torch.Generator().manual_seed(client_seed(SEED, 1)).get_state())

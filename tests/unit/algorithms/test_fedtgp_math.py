@@ -35,3 +35,16 @@ def test_generator_maps_class_ids_to_prototypes() -> None:
     gen = PrototypeGenerator(num_classes=10, feature_dim=16)
     assert gen(torch.arange(10)).shape == (10, 16)
     assert sum(p.numel() for p in gen.parameters()) == 10 * 16 + 2 * (16 * 16 + 16)
+
+
+def test_all_prototypes_is_the_generator_on_every_class_with_the_same_gradients() -> None:
+    torch.manual_seed(0)
+    gen = PrototypeGenerator(num_classes=5, feature_dim=8)
+    by_ids = gen(torch.arange(5))
+    by_ids.pow(2).sum().backward()
+    grads = [p.grad.clone() for p in gen.parameters() if p.grad is not None]
+    gen.zero_grad()
+    direct = gen.all_prototypes()
+    direct.pow(2).sum().backward()
+    assert torch.equal(by_ids, direct)
+    assert all(torch.equal(a, p.grad) for a, p in zip(grads, gen.parameters(), strict=True))

@@ -9,7 +9,7 @@ from torch import nn
 
 from fedloom.algorithms.training import ParamGroup
 from fedloom.models import build_client_model
-from fedloom.models.step_linear import StepLinear
+from fedloom.models.step_linear import StepLinear, small_batch_linear, transposed_product_wins
 
 
 def sgd_steps(model: nn.Module, batches: list[tuple[torch.Tensor, torch.Tensor]], group: ParamGroup) -> None:
@@ -73,4 +73,16 @@ def test_without_grad_the_layer_is_an_ordinary_linear() -> None:
     layer.step_lr = 0.1
     x = torch.randn(5, 3)
     with torch.no_grad():
-        assert torch.equal(layer(x), F.linear(x, layer.weight, layer.bias))
+        assert torch.allclose(layer(x), F.linear(x, layer.weight, layer.bias), atol=1e-6)
+
+
+def test_the_product_shape_probe_draws_no_random_numbers_and_keeps_the_function() -> None:
+    """The probe runs inside training; touching torch's RNG there would change every later draw."""
+    transposed_product_wins.cache_clear()
+    before = torch.random.get_rng_state()
+    assert transposed_product_wins(10, 256, 128) in (True, False)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    g = torch.Generator().manual_seed(1)
+    x, w, b = (torch.randn(*shape, generator=g) for shape in ((10, 256), (128, 256), (128,)))
+    assert torch.allclose(small_batch_linear(x, w, b), F.linear(x, w, b), atol=1e-5)
+    assert torch.allclose(small_batch_linear(x, w, None), F.linear(x, w), atol=1e-5)

@@ -53,3 +53,7 @@ class PrototypeGenerator(nn.Module):
 
     def forward(self, classes: torch.Tensor) -> torch.Tensor:
         return self.mlp(self.embedding(classes))
+
+    def all_prototypes(self) -> torch.Tensor:
+        """All C rows, [C, K]: forward(arange(C)) without the embedding lookup and its scatter in backward."""
+        return self.mlp(self.embedding.weight)

@@ -47,7 +47,7 @@ class FedTGPServer:
         classes = torch.arange(state.env.num_classes, device=state.env.device)
         state.generator.eval()
         with torch.no_grad():
-            table = state.generator(classes)
+            table = state.generator.all_prototypes()
         values = {"margin": state.margin, "server_loss": state.server_loss}
         return GlobalPayload(round=state.round, tensors=wire_protos.pack(classes, table), values=values)
 
@@ -69,7 +69,6 @@ class FedTGPServer:
         lr = cfg.server_lr or env.settings.lr
         batch = cfg.server_batch_size or env.settings.batch_size
         group = ParamGroup(list(state.generator.parameters()), lr, fuse_from=state.generator)
-        classes = torch.arange(env.num_classes, device=env.device)
         state.generator.train()
         epoch_loss = 0.0
         with stepping([group]):
@@ -79,7 +78,7 @@ class FedTGPServer:
                 for start in range(0, labels.numel(), batch):
                     idx = order[start : start + batch]
                     group.zero_grad()
-                    loss = acl_loss(protos[idx], labels[idx], state.generator(classes), state.margin)
+                    loss = acl_loss(protos[idx], labels[idx], state.generator.all_prototypes(), state.margin)
                     loss.backward()
                     group.step()
                     losses.append(loss.detach())

@@ -1,8 +1,8 @@
 """One federation as this client takes part in it: the algorithm's client half and our ClientContext.
 
 The context is built exactly as the simulator builds it (`fedloom.simulation.setup.build_contexts`):
-model initialised under `client_seed(seed, client_id)` in a forked global RNG, then moved to the
-device; the client's own generator seeded with the same number. Same seeds, same results.
+model initialised under `model_seed(seed, architecture)` in a forked global RNG, then moved to the
+device; the client's own generator seeded with `client_seed(seed, client_id)`. Same seeds, same results.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fedloom.algorithms.base import ClientAlgorithm, ClientContext, TrainSetting
 from fedloom.errors import ConfigError
 from fedloom.models import build_model
 from fedloom.services.agent.dataspec import LocalData
-from fedloom.simulation.setup import client_seed
+from fedloom.simulation.setup import client_seed, model_seed
 from fedloom.wire.control import FederationConfig
 
 
@@ -58,9 +58,8 @@ def open_session(
     check_data_fits(config, local)
     spec = get_algorithm(config.algorithm)
     algorithm = spec.make_client(make_config(spec, config.options))
-    seed = client_seed(config.seed, client_id)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(model_seed(config.seed, architecture))
         model = build_model(architecture, config.input_shape, config.num_classes, config.feature_dim).to(device)
     ctx = ClientContext(
         client_id=client_id,
@@ -68,7 +67,7 @@ def open_session(
         data=local.for_client(client_id),
         num_classes=config.num_classes,
         settings=train_settings(config),
-        rng=torch.Generator().manual_seed(seed),
+        rng=torch.Generator().manual_seed(client_seed(config.seed, client_id)),
         device=device,
     )
     return Session(federation_id, config, architecture, algorithm, ctx)
