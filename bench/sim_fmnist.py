@@ -92,12 +92,13 @@ def run_one(
 
 
 def combine(algorithm: str, runs: list[dict[str, Any]], commit: str) -> dict[str, Any]:
-    """One algorithm's entry: accuracies averaged over its seeds (each seed's too), timings the median run's."""
+    """One algorithm's entry: accuracies averaged over its seeds (each seed's kept too), timings their medians."""
 
     def each(name: str) -> list[Any]:
         return [run[name] for run in runs]
 
     ratios = [r for r in each("overhead_ratio") if r is not None]
+    bare = [b for b in each("bare_seconds_per_round") if b is not None]
     return {
         "seeds": each("seed"),
         "best_accuracy": statistics.mean(each("best_accuracy")),
@@ -110,7 +111,7 @@ def combine(algorithm: str, runs: list[dict[str, Any]], commit: str) -> dict[str
         "seconds_per_round": statistics.median(each("seconds_per_round")),
         "seconds_per_round_by_seed": each("seconds_per_round"),
         "mean_seconds_per_round": statistics.mean(each("mean_seconds_per_round")),
-        "bare_seconds_per_round": statistics.median(b for b in each("bare_seconds_per_round") if b) if ratios else None,
+        "bare_seconds_per_round": statistics.median(bare) if bare else None,
         "overhead_ratio": statistics.median(ratios) if ratios else None,
         "threads": runs[0]["threads"],
         "peak_rss_mb": max(each("peak_rss_mb")),
@@ -139,8 +140,10 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
     pending = [(a, seed) for a in args.algorithms for seed in (args.seeds if a in CORE else args.seeds[:1])]
     while pending:
         batch, pending = pending[: args.parallel], pending[args.parallel :]
-        command = {(a, seed): one_command(args, a, seed) for a, seed in batch}
-        procs = [(a, seed, subprocess.Popen(command[a, seed], stdout=subprocess.PIPE, text=True)) for a, seed in batch]
+        procs = [
+            (a, seed, subprocess.Popen(one_command(args, a, seed), stdout=subprocess.PIPE, text=True))
+            for a, seed in batch
+        ]
         for algorithm, seed, proc in procs:
             out, _ = proc.communicate()
             if proc.returncode != 0:

@@ -47,8 +47,8 @@ def client_seed(seed: int, client_id: int) -> int:
 def model_seed(seed: int, architecture: str) -> int:
     """Initial weights derive from the run seed and the architecture's name: clients of one architecture
     start from the same weights, so their features begin in one coordinate system, which is what averaged
-    prototypes assume (HtFLlib gets this by seeding torch with 0 in every client). On FMNIST20 this adds
-    about 0.2 points to FedTGP's and FedProto's best accuracy (README, `make bench-sim`)."""
+    prototypes assume; HtFLlib gets the same by seeding torch with 0 in every client. (On FMNIST20 the
+    effect on best accuracy is within the 0.1-0.2 points that seeds move it: README, `make bench-sim`.)"""
     return seed * 1_000_003 + zlib.crc32(architecture.encode())
 
 
