@@ -40,7 +40,7 @@ def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
 
 
 def client_seed(seed: int, client_id: int) -> int:
-    """Every client's batch order derives from the run seed and its id, nothing else."""
+    """Every client's own random draws (batch order and the like) derive from the run seed and its id."""
     return seed * 1_000_003 + client_id
 
 
