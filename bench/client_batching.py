@@ -41,8 +41,9 @@ def sequential_step(models: list[torch.nn.Module], xs: torch.Tensor, ys: torch.T
 
 def vmapped_step(models: list[torch.nn.Module], xs: torch.Tensor, ys: torch.Tensor) -> Callable[[], None]:
     skeleton = copy.deepcopy(models[0]).to("meta")
-    names = [name for name, _ in models[0].named_parameters()]
-    stacked = {n: torch.stack([dict(m.named_parameters())[n].detach() for m in models]) for n in names}
+    per_model = [dict(m.named_parameters()) for m in models]
+    names = list(per_model[0])
+    stacked = {n: torch.stack([params[n].detach() for params in per_model]) for n in names}
 
     def loss(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(functional_call(skeleton, params, (x,)), y)

@@ -114,17 +114,22 @@ def build_model(arch: str, input_shape: InputShape, num_classes: int, feature_di
     return model.to(memory_format=torch.channels_last)
 
 
-def build_client_model(
-    group: str, client_index: int, input_shape: InputShape, num_classes: int, feature_dim: int = 512
-) -> BaseHeadModel:
-    """Client `client_index`'s model: architecture `client_index mod len(group)` of `group`.
-
-    Initialisation draws from the global torch RNG; seed it before building for reproducible models.
-    """
+def client_architecture(group: str, client_index: int) -> str:
+    """The architecture of client `client_index` in `group`: member `client_index mod len(group)`."""
     archs = _group(group)
     if client_index < 0:
         raise ConfigError(f"client_index must be >= 0, got {client_index}")
-    return build_model(archs[client_index % len(archs)].name, input_shape, num_classes, feature_dim)
+    return archs[client_index % len(archs)].name
+
+
+def build_client_model(
+    group: str, client_index: int, input_shape: InputShape, num_classes: int, feature_dim: int = 512
+) -> BaseHeadModel:
+    """Client `client_index`'s model: `client_architecture(group, client_index)`.
+
+    Initialisation draws from the global torch RNG; seed it before building for reproducible models.
+    """
+    return build_model(client_architecture(group, client_index), input_shape, num_classes, feature_dim)
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -12,7 +12,7 @@ from fedloom.data import DatasetSpec, load_federated_dataset
 from fedloom.data.types import FederatedDataset
 from fedloom.errors import ConfigError
 from fedloom.generation.backends import load_generator
-from fedloom.models import build_model, group_architectures
+from fedloom.models import build_model, client_architecture, group_architectures
 from fedloom.simulation.config import SimulationConfig
 
 
@@ -55,10 +55,9 @@ def model_seed(seed: int, architecture: str) -> int:
 def build_contexts(cfg: SimulationConfig, dataset: FederatedDataset, device: torch.device) -> dict[int, ClientContext]:
     """One context per client: model i mod n of the group, seeded, on `device`, data moved there once."""
     settings = cfg.train_settings()
-    architectures = group_architectures(cfg.models)
     contexts = {}
     for index, data in enumerate(dataset.clients):
-        architecture = architectures[index % len(architectures)]
+        architecture = client_architecture(cfg.models, index)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(model_seed(cfg.seed, architecture))
             model = build_model(architecture, dataset.input_shape, dataset.num_classes, cfg.feature_dim).to(device)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fedloom.errors import ConfigError
-from fedloom.models import ARCHITECTURES, group_architectures, group_names
+from fedloom.models import ARCHITECTURES, client_architecture, group_architectures, group_names
 
 _HELP = "write a group (hcnn8), a group member (hcnn8:2) or an architecture (cnn4)"
 
@@ -15,8 +15,7 @@ def _member(group: str, index_text: str) -> str:
         raise ConfigError(f"model {group}:{index_text}: the index must be a whole number; {_HELP}") from None
     if index < 0:
         raise ConfigError(f"model {group}:{index_text}: the index must be >= 0")
-    archs = group_architectures(group)
-    return archs[index % len(archs)]
+    return client_architecture(group, index)
 
 
 def _is_group(name: str) -> bool:
@@ -30,8 +29,7 @@ def _is_group(name: str) -> bool:
 def choose_architecture(text: str, client_index: int) -> str:
     """The architecture name `text` means for the client at `client_index` of its data set.
 
-    A bare group gives member `client_index mod len(group)`, exactly as the simulator's
-    `build_client_model(group, client_index, ...)` does.
+    A bare group gives member `client_index mod len(group)` (`client_architecture`, as in the simulator).
     """
     name, sep, index_text = text.strip().partition(":")
     if sep:
