@@ -1,8 +1,4 @@
-"""The StyleGAN3 reference test data (shared/testdata/stylegan3) for the tests in this folder.
-
-The data lives beside the repository (repo/../shared/testdata/stylegan3), as in CI where shared/ is
-copied next to the clone.
-"""
+"""The StyleGAN3 reference test data (tests/data/stylegan3, see its README) for the tests in this folder."""
 
 from __future__ import annotations
 
@@ -11,13 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
 from fedloom.generation.stylegan3 import Generator, load_network
 
-TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "stylegan3"
+TESTDATA = Path(__file__).resolve().parents[2] / "data" / "stylegan3"
 
 
 @dataclass
@@ -32,10 +27,9 @@ class Reference:
 
 
 def load_reference(name: str) -> Reference:
-    """Load one folder, or skip the test when the shared test data is not there."""
+    """Load one folder; a missing folder fails the test (the data is part of the repository)."""
     path = TESTDATA / name
-    if not (path / "vectors.safetensors").is_file():
-        pytest.skip(f"StyleGAN3 test data not found at {path}")
+    assert (path / "vectors.safetensors").is_file(), f"StyleGAN3 test data missing at {path}"
     kwargs = json.loads((path / "init_kwargs.json").read_text())
     return Reference(
         path, kwargs, load_file(path / "G_ema.safetensors"), load_file(path / "vectors.safetensors"), load_network(path)

@@ -1,4 +1,4 @@
-"""Our StyleGAN3 network against NVIDIA's reference vectors (shared/testdata/stylegan3, stylegan3.md 3-5)."""
+"""Our StyleGAN3 network against NVIDIA's reference vectors (tests/data/stylegan3)."""
 
 from __future__ import annotations
 
