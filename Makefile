@@ -5,24 +5,32 @@ PIP     := $(VENV)/bin/pip
 BIN     := $(VENV)/bin
 FMNIST20 ?= bench/data/fmnist20
 
-.PHONY: install test check lint typecheck demo simulate-demo bench bench-sim bench-generator bench-load builtin-generator clean
+.PHONY: install bootstrap test check lint typecheck demo simulate-demo bench bench-sim bench-generator bench-load builtin-generator clean
 .PHONY: bench-soak
 
-$(BIN)/fedloom: pyproject.toml
+PACKAGES := shared/pyproject.toml services/aggregator/pyproject.toml services/generator/pyproject.toml \
+	services/client_agent/pyproject.toml
+
+# The core package and the three services, editable, with the development tools.
+$(BIN)/fedloom: $(PACKAGES)
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e 'shared[all,dev]' -e services/aggregator -e services/generator -e services/client_agent
 	touch $@
 
 install: $(BIN)/fedloom
 
-test: install
+# System packages (Redis, Fashion-MNIST, docker-compose, Chromium): installed, or the commands printed.
+bootstrap:
+	scripts/bootstrap test
+
+test: install bootstrap
 	$(BIN)/pytest -q -m "not slow"
 
 lint: install
-	$(BIN)/ruff check shared tests bench
-	$(BIN)/ruff format --check shared tests bench
+	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff format --check shared services tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -32,6 +40,7 @@ check: lint typecheck test
 # A real local federation: aggregator, generator and 4 client agents as processes on localhost, FedKTL
 # with the built-in generator, Fashion-MNIST when installed (synthetic data otherwise), embedded stores.
 demo: install
+	scripts/bootstrap demo || echo "bootstrap: no Fashion-MNIST; the demo falls back to synthetic data" >&2
 	$(BIN)/fedloom demo --out runs/demo
 
 # The same algorithms in one process (no services): FedTGP on synthetic data.
@@ -55,7 +64,7 @@ bench: bench-sim bench-generator bench-soak bench-load
 
 # Retrain the committed built-in generator (CPU, about 20 minutes; needs the optional training extra).
 builtin-generator: install
-	$(PIP) install --quiet -e '.[train-builtin]'
+	$(PIP) install --quiet -e 'shared[train-builtin]'
 	$(PY) -m fedloom.generation.builtin.train --out shared/fedloom/generation/builtin/weights --minutes 30 \
 		--seed 0 --steps 3313 --grid docs/builtin_generator.png
 
@@ -92,3 +101,8 @@ bench-comm: install
 	$(PY) bench/comm.py --out bench/results/comm.json
 
 bench: bench-comm
+
+# Refresh the README's dashboard picture: the browser test saves its finished page there.
+.PHONY: dashboard-picture
+dashboard-picture: install
+	FEDLOOM_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(BIN)/pytest -q tests/services/aggregator/ui/test_dashboard_browser.py

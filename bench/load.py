@@ -24,7 +24,7 @@ from typing import Any
 
 import redis
 
-from fedloom.services.processes import ProcessGroup, free_port
+from fedloom.ops.processes import ProcessGroup, free_port
 from load_clients import RoundTiming, enrol_all, run_round
 from load_http import LoopbackPool
 from machine import speed_probe

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test suite's redis-server / moto helpers
 
 import servers  # noqa: E402
-from fedloom.services.processes import ProcessGroup, free_port  # noqa: E402
+from fedloom.ops.processes import ProcessGroup, free_port  # noqa: E402
 from fedloom.wire import ClientUpdate, encode  # noqa: E402
 
 ADMIN = "soak-admin-token-0123456789abcdef"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from system_tools import require_tool
 
 STARTUP_SECONDS = 15.0
 S3_ACCESS_KEY = "testing"
@@ -49,9 +50,7 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
 def start_redis(port: int | None = None, data_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """A redis-server on 127.0.0.1 (a free port unless given); returns (proc, url). Without persistence,
     or, with `data_dir`, with an append-only file there synced on every write (survives SIGKILL)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not on PATH")
+    binary = require_tool("redis-server", "redis-server")
     for attempt in range(3):  # a free port can be taken by someone else before redis binds it
         chosen = port or free_port()
         args = [binary, "--port", str(chosen), "--bind", "127.0.0.1", "--save", "", "--loglevel", "warning"]

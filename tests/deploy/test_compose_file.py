@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from typing import Any
 
@@ -22,6 +21,7 @@ from deploy_files import (
 )
 
 from fedloom.cli import build_parser
+from system_tools import require_tool
 
 VARIABLES = read_env_file(ENV_EXAMPLE)
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -34,8 +34,7 @@ def compose() -> dict[str, Any]:
 
 
 def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("docker-compose")
-    assert binary is not None, "docker-compose is not installed (apt-get install docker-compose; .ci/run does it)"
+    binary = require_tool("docker-compose", "docker-compose")
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
     return subprocess.run([binary, *args], capture_output=True, text=True, env=env, cwd="/", check=False)
 

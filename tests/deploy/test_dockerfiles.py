@@ -15,7 +15,12 @@ from deploy_files import LIBRARY_VARIABLES, REPO, settings_model
 from fedloom.cli import build_parser
 
 DOCKERFILES = sorted((REPO / "services").glob("*/Dockerfile"))
-SERVICES = {"aggregator", "generator", "client_agent"}
+SERVICE_PACKAGES = {
+    "aggregator": "fedloom_aggregator",
+    "generator": "fedloom_generator",
+    "client_agent": "fedloom_agent",
+}
+SERVICES = set(SERVICE_PACKAGES)
 INSTALL_SCRIPT = REPO / "services" / "install-fedloom.sh"
 
 
@@ -97,6 +102,7 @@ def test_install_steps_keep_the_image_small(path: Path) -> None:
             assert "--no-install-recommends" in ins.args and "rm -rf /var/lib/apt/lists" in ins.args
     (install,) = [ins.args for ins in instructions if ins.keyword == "RUN"]
     assert install.startswith(f"sh /src/services/{INSTALL_SCRIPT.name} ") and "download.pytorch.org/whl/" in install
+    assert install.split()[3:] == ["/src/shared", f"/src/services/{path.parent.name}"], "the core and its own service"
 
 
 def test_the_shared_install_script_pins_torch_and_caches_nothing() -> None:
@@ -122,7 +128,9 @@ def test_dockerignore_lets_in_only_the_package() -> None:
     rules = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*", "ignore everything by default"
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "shared/fedloom", "services/install-fedloom.sh"}
+    packages = {f"services/{name}/{pkg}" for name, pkg in SERVICE_PACKAGES.items()}
+    projects = {f"services/{name}/pyproject.toml" for name in SERVICES} | {"shared/pyproject.toml"}
+    assert allowed == {"shared/fedloom", "services/install-fedloom.sh"} | packages | projects
     copied = {
         source
         for path in DOCKERFILES

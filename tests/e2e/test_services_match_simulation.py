@@ -19,8 +19,8 @@ import pytest
 import torch
 
 import servers
-from fedloom.services.packages import download_package
-from fedloom.services.processes import ProcessGroup, free_port
+from fedloom.ops.packages import download_package
+from fedloom.ops.processes import ProcessGroup, free_port
 from fedloom.simulation import SimulationConfig, run_simulation
 from fedloom.wire import GlobalPayload
 

@@ -20,10 +20,10 @@ import httpx
 import torch
 
 import servers
-from fedloom.services.aggregator.rounds import RoundBook
-from fedloom.services.processes import LocalProcess, ProcessGroup, free_port
+from fedloom.ops.processes import LocalProcess, ProcessGroup, free_port
 from fedloom.stores.redis_store import RedisStateStore
 from fedloom.wire import ClientUpdate, GlobalPayload, decode, encode
+from fedloom_aggregator.rounds import RoundBook
 
 ADMIN = "faults-admin-token-0123456789abcdef"
 MSGPACK = {"Content-Type": "application/msgpack"}

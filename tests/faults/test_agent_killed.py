@@ -7,8 +7,8 @@ from pathlib import Path
 
 from cluster import Cluster, sigkill, wait_until
 
-from fedloom.services.aggregator.transport import client_queue
-from fedloom.services.processes import LocalProcess
+from fedloom.ops.processes import LocalProcess
+from fedloom_aggregator.transport import client_queue
 
 AGENTS = 3
 CONFIG = {

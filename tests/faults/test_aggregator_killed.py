@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from cluster import Cluster, ScriptedClient, report_all, sigkill, upload_all
 
-from fedloom.services.processes import LocalProcess
+from fedloom.ops.processes import LocalProcess
 
 ROUNDS, CLASSES, DIM = 3, 4, 16
 CONFIG = {

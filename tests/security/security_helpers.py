@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.settings import AggregatorSettings
 from servers import serving
 
 ADMIN = "security-admin-token-0123456789"

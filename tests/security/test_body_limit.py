@@ -10,7 +10,7 @@ import httpx
 import pytest
 from security_helpers import ADMIN, aggregator, enroll, fresh_redis, settings_for
 
-from fedloom.services.generator import GeneratorSettings, create_app
+from fedloom_generator import GeneratorSettings, create_app
 from servers import serving
 
 LIMIT = 64 * 1024

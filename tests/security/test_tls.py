@@ -14,7 +14,7 @@ import pytest
 from security_helpers import ADMIN, self_signed_certificate
 
 from fedloom.errors import ConfigError
-from fedloom.services.tls import tls_files
+from fedloom.serving.tls import tls_files
 from servers import free_port, stop
 
 STARTUP_SECONDS = 60.0

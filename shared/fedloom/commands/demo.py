@@ -1,4 +1,4 @@
-"""`fedloom demo`: a real local federation of services on this machine (see fedloom.services.demo)."""
+"""`fedloom demo`: a real local federation of services on this machine (see fedloom.ops.demo)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def add_demo(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fedloom.services.demo import DemoSettings, run_demo
+    from fedloom.ops.demo import DemoSettings, run_demo
 
     settings = DemoSettings(
         out=args.out,

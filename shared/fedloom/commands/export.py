@@ -21,8 +21,8 @@ def add_export(sub: Any) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from fedloom.services.export import export_federation
-    from fedloom.services.operator_client import OperatorClient, load_operator_settings
+    from fedloom.ops.client import OperatorClient, load_operator_settings
+    from fedloom.ops.export import export_federation
 
     client = OperatorClient(load_operator_settings(args.server))
     try:

@@ -26,7 +26,7 @@ def add_federation(sub: Any) -> None:
 
 def run_federation_command(args: argparse.Namespace) -> int:
     """The admin token comes from FEDLOOM_ADMIN_TOKEN only (never a flag: it would show in `ps`)."""
-    from fedloom.services.launcher import launch, load_launcher_settings
+    from fedloom.ops.launcher import launch, load_launcher_settings
 
     settings = load_launcher_settings({dest: getattr(args, dest) for dest, *_ in RUN_FLAGS.values()})
     return 0 if launch(settings).status == "finished" else 1

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fedloom.commands.tables import render_table
-from fedloom.services.formatting import client_row, federation_row
-from fedloom.services.operator_client import OperatorClient, load_operator_settings
+from fedloom.ops.client import OperatorClient, load_operator_settings
+from fedloom.ops.formatting import client_row, federation_row
 
 Handler = Callable[[OperatorClient, argparse.Namespace], tuple[Any, str]]
 
@@ -105,7 +105,7 @@ def list_federations(client: OperatorClient, args: argparse.Namespace) -> tuple[
 
 
 def show_federation(client: OperatorClient, args: argparse.Namespace) -> tuple[Any, str]:
-    from fedloom.services.demo_report import table
+    from fedloom.ops.report import table
 
     state = client.federation(args.federation_id)
     row = federation_row(state)

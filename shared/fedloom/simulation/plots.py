@@ -1,20 +1,26 @@
-"""Plots people look at instead of reading JSON."""
+"""Plots people look at instead of reading JSON (matplotlib: the `plots` extra, optional for the core)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+from fedloom.federation import RoundMetrics
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from fedloom.federation import RoundMetrics  # noqa: E402
+log = logging.getLogger("fedloom.simulation")
 
 
 def plot_accuracy(history: Sequence[RoundMetrics], path: Path, title: str) -> None:
     """Sample-weighted accuracy per round with a band of +- one per-client standard deviation."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.warning("no %s: matplotlib is not installed (pip install 'fedloom[plots]')", path.name)
+        return
     rounds = [m.round for m in history]
     acc = [m.accuracy for m in history]
     std = [m.accuracy_std for m in history]

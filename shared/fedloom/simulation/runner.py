@@ -14,9 +14,10 @@ from tqdm import tqdm
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation import InProcessTransport, RoundMetrics, run_federation
+from fedloom.runtime import resolve_device
 from fedloom.simulation.config import SimulationConfig
 from fedloom.simulation.plots import plot_accuracy
-from fedloom.simulation.setup import build_contexts, build_env, load_dataset, resolve_device
+from fedloom.simulation.setup import build_contexts, build_env, load_dataset
 from fedloom.wire import GlobalPayload
 
 

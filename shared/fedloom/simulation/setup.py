@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import torch
@@ -10,18 +9,10 @@ import torch
 from fedloom.algorithms.base import AlgorithmSpec, ClientContext, ServerEnv
 from fedloom.data import DatasetSpec, load_federated_dataset
 from fedloom.data.types import FederatedDataset
-from fedloom.errors import ConfigError
 from fedloom.generation.backends import load_generator
 from fedloom.models import build_model, client_architecture, group_architectures
+from fedloom.runtime import client_seed, model_seed
 from fedloom.simulation.config import SimulationConfig
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA device is available")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
@@ -37,19 +28,6 @@ def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
     if "clients" in cfg.model_fields_set:
         fields["num_clients"] = cfg.clients
     return load_federated_dataset(DatasetSpec.model_validate(fields))
-
-
-def client_seed(seed: int, client_id: int) -> int:
-    """Every client's own random draws (batch order and the like) derive from the run seed and its id."""
-    return seed * 1_000_003 + client_id
-
-
-def model_seed(seed: int, architecture: str) -> int:
-    """Initial weights derive from the run seed and the architecture's name: clients of one architecture
-    start from the same weights, so their features begin in one coordinate system, which is what averaged
-    prototypes assume; HtFLlib gets the same by seeding torch with 0 in every client. (On FMNIST20 the
-    effect on best accuracy is within the 0.1-0.2 points that seeds move it: README, `make bench-sim`.)"""
-    return seed * 1_000_003 + zlib.crc32(architecture.encode())
 
 
 def build_contexts(cfg: SimulationConfig, dataset: FederatedDataset, device: torch.device) -> dict[int, ClientContext]:

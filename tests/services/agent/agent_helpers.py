@@ -13,11 +13,11 @@ import torch
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation import FitOutcome, InProcessTransport, run_federation
-from fedloom.services.agent import Agent, AgentSettings
 from fedloom.simulation import SimulationConfig
 from fedloom.simulation.setup import build_contexts, build_env, load_dataset
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 from fedloom.wire.control import FederationConfig, TrainingConfig
+from fedloom_agent import Agent, AgentSettings
 
 SEED = 3
 CLIENT_ID = 1

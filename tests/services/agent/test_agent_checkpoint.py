@@ -9,7 +9,8 @@ from pydantic import SecretStr
 
 from fedloom.algorithms.fedktl.math import etf_vectors
 from fedloom.algorithms.training import shuffled_batches
-from fedloom.services.agent import (
+from fedloom.wire import GlobalPayload, encode
+from fedloom_agent import (
     CheckpointError,
     CheckpointStore,
     LocalData,
@@ -20,8 +21,7 @@ from fedloom.services.agent import (
     open_session,
     parse_data_spec,
 )
-from fedloom.services.agent.credentials import Credentials, load_credentials, save_credentials
-from fedloom.wire import GlobalPayload, encode
+from fedloom_agent.credentials import Credentials, load_credentials, save_credentials
 
 FID = "fed-ktl"
 LATENT = 8

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from fedloom.commands.agent import add_agent, build_agent_parser, run_agent, settings_from_args
 from fedloom.errors import ConfigError
-from fedloom.services.agent import AggregatorClient, main
-from fedloom.services.agent.credentials import Credentials, load_credentials, save_credentials
-from fedloom.services.agent.enrolment import obtain_credentials
-from fedloom.services.agent.settings import AgentSettings
+from fedloom_agent import AggregatorClient
+from fedloom_agent.command import add_agent, build_agent_parser, main, run_agent, settings_from_args
+from fedloom_agent.credentials import Credentials, load_credentials, save_credentials
+from fedloom_agent.enrolment import obtain_credentials
+from fedloom_agent.settings import AgentSettings
 
 BASE = ["--server", "http://aggregator:8000/", "--data", "synthetic,index=0"]
 

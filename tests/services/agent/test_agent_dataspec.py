@@ -5,7 +5,7 @@ import torch
 
 from fedloom.data import DatasetSpec, load_federated_dataset
 from fedloom.errors import ConfigError
-from fedloom.services.agent import load_client_data, parse_data_spec
+from fedloom_agent import load_client_data, parse_data_spec
 
 
 def test_synthetic_spec_sets_the_dataset_fields_and_the_index() -> None:

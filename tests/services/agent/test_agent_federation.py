@@ -10,7 +10,7 @@ from agent_helpers import CLIENT_ID, ROUNDS, RecordingTransport, agent_settings,
 from agent_mini_server import MiniAggregator
 
 from fedloom.algorithms.prototypes import unpack
-from fedloom.services.agent import Agent, CheckpointStore, RetriesExhausted
+from fedloom_agent import Agent, CheckpointStore, RetriesExhausted
 
 
 def assert_like_the_simulator(aggregator: MiniAggregator, reference: RecordingTransport) -> None:

@@ -4,8 +4,8 @@ from agent_helpers import CLIENT_ID, DATA_SPEC, SEED, federation_config
 
 from fedloom.errors import ConfigError
 from fedloom.models import build_model, group_architectures
-from fedloom.services.agent import choose_architecture, load_client_data, open_session, parse_data_spec
-from fedloom.simulation.setup import client_seed, model_seed
+from fedloom.runtime import client_seed, model_seed
+from fedloom_agent import choose_architecture, load_client_data, open_session, parse_data_spec
 
 
 def test_a_group_picks_the_member_of_the_data_index_like_the_simulator() -> None:

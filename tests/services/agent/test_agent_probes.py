@@ -4,7 +4,7 @@ import threading
 
 import httpx
 
-from fedloom.services.agent.health import probe_server
+from fedloom_agent.health import probe_server
 
 
 def test_healthz_always_readyz_once_ready() -> None:

@@ -6,8 +6,8 @@ import pytest
 from agent_helpers import ENROLMENT_TOKEN
 from agent_mini_server import MiniAggregator
 
-from fedloom.services.agent import AgentError, AggregatorClient, Backoff, RetriesExhausted
 from fedloom.wire.control import EnrollRequest
+from fedloom_agent import AgentError, AggregatorClient, Backoff, RetriesExhausted
 
 
 def free_port() -> int:

@@ -8,7 +8,8 @@ import torch
 from agent_helpers import CLIENT_ID, DATA_SPEC, federation_config
 
 from fedloom.algorithms import get_algorithm, make_config
-from fedloom.services.agent import (
+from fedloom.wire import ClientUpdate, GlobalPayload, decode, encode
+from fedloom_agent import (
     CheckpointStore,
     LocalData,
     Outgoing,
@@ -18,8 +19,7 @@ from fedloom.services.agent import (
     open_session,
     parse_data_spec,
 )
-from fedloom.services.aggregator.envs import federation_env
-from fedloom.wire import ClientUpdate, GlobalPayload, decode, encode
+from fedloom_aggregator.envs import federation_env
 
 FID = "fed-shared"
 OPTIONS = {"fedmrl": {"shared_feature_dim": 16}}  # at most the clients' feature_dim (32 here)

@@ -11,7 +11,7 @@ import pytest
 from agent_helpers import agent_settings
 from agent_mini_server import MiniAggregator
 
-from fedloom.services.agent import Agent, CheckpointStore
+from fedloom_agent import Agent, CheckpointStore
 
 
 def sigterm(_: int) -> None:

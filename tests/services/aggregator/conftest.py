@@ -4,8 +4,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.settings import AggregatorSettings
 from servers import serving
 
 ADMIN = "admin-token-for-tests-0123456789"

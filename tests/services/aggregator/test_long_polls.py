@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 
 from conftest import ADMIN, enroll
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.settings import AggregatorSettings
 from servers import serving
 
 POLLERS = 60  # > anyio's default of 40 worker threads

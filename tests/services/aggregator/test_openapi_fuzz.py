@@ -16,8 +16,8 @@ import pytest
 import redis
 import schemathesis
 
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.settings import AggregatorSettings
 from openapi_fuzz import MODES, case_id, fuzz, fuzz_cases
 from servers import serving
 

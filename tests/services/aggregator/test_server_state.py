@@ -10,8 +10,8 @@ import torch
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.algorithms.base import ServerEnv, TrainSettings
 from fedloom.generation.tiny import TinyGenerator
-from fedloom.services.aggregator.server_state import StateNotSaved, capture, from_bytes, restore, to_bytes
 from fedloom.wire import ClientUpdate, GlobalPayload
+from fedloom_aggregator.server_state import StateNotSaved, capture, from_bytes, restore, to_bytes
 
 CLASSES, DIM = 4, 8
 OPTIONS = {"fedktl": {"server_epochs": 3}, "fedtgp": {"server_epochs": 3}, "fedproto": {}, "local": {}}

@@ -11,9 +11,9 @@ from test_server_state import same
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.algorithms.registry import algorithm_names
-from fedloom.services.aggregator.server_state import capture, from_bytes, restore, to_bytes
 from fedloom.simulation import SimulationConfig
 from fedloom.simulation.setup import build_contexts, build_env, load_dataset
+from fedloom_aggregator.server_state import capture, from_bytes, restore, to_bytes
 
 FAST = {
     "fedktl": {"server_epochs": 2},

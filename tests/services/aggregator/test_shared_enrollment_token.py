@@ -7,9 +7,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.security import without_password
-from fedloom.services.aggregator.settings import AggregatorSettings
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.security import without_password
+from fedloom_aggregator.settings import AggregatorSettings
 from servers import serving
 
 ADMIN = "admin-token-for-tests-0123456789"

@@ -13,10 +13,10 @@ from conftest import ADMIN, enroll
 from fedloom.algorithms.model_parts import part_tensors
 from fedloom.algorithms.shared_model import SHARED, arch_name
 from fedloom.models import build_model
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.settings import AggregatorSettings
-from fedloom.services.packages import download_package
+from fedloom.ops.packages import download_package
 from fedloom.wire import ClientUpdate, GlobalPayload, decode, encode
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.settings import AggregatorSettings
 from servers import serving
 
 CONFIG = {

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ADMIN, enroll
-from fedloom.services.aggregator.app import create_app
-from fedloom.services.aggregator.settings import AggregatorSettings
 from fedloom.wire import ClientUpdate, encode
+from fedloom_aggregator.app import create_app
+from fedloom_aggregator.settings import AggregatorSettings
 from servers import serving
 
 MSGPACK = {"Content-Type": "application/msgpack"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fedloom.services.generator import GeneratorSettings, create_app
+from fedloom_generator import GeneratorSettings, create_app
 from servers import serving
 
 

@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from _generator_server import tiny_settings
 
-from fedloom.services.generator import create_app
+from fedloom_generator import create_app
 from openapi_fuzz import MODES, case_id, fuzz, fuzz_cases
 
 CASES = fuzz_cases(create_app(tiny_settings()), list(MODES))

@@ -16,11 +16,11 @@ from pydantic import ValidationError
 
 import servers
 from fedloom.errors import ConfigError
-from fedloom.services.generator import GeneratorSettings, get_settings
-from fedloom.services.generator.metrics import Metrics
-from fedloom.services.generator.settings import resolve_device
-from fedloom.services.generator.stores import build_worker_stores
 from fedloom.wire.routes import GENERATOR_INFO, HEALTHZ
+from fedloom_generator import GeneratorSettings, get_settings
+from fedloom_generator.metrics import Metrics
+from fedloom_generator.settings import resolve_device
+from fedloom_generator.stores import build_worker_stores
 
 
 def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_serve_runs_the_service_from_the_environment() -> None:
     port = servers.free_port()
     env = os.environ | {"FEDLOOM_GENERATOR": "tiny", "FEDLOOM_DEVICE": "cpu"}
     env.pop("FEDLOOM_REDIS_URL", None)
-    code = f"from fedloom.services.generator import serve; serve('127.0.0.1', {port})"
+    code = f"from fedloom_generator import serve; serve('127.0.0.1', {port})"
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
     try:
         info = _wait_for_info(f"http://127.0.0.1:{port}", proc)

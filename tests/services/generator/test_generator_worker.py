@@ -16,7 +16,6 @@ from _generator_server import running, tiny_settings
 import servers
 from fedloom.generation.postprocess import to_client_images
 from fedloom.generation.tiny import TinyGenerator
-from fedloom.services.generator import GeneratorSettings
 from fedloom.stores import ArtifactStore, LocalArtifactStore
 from fedloom.stores.redis_store import RedisStateStore
 from fedloom.stores.s3_store import S3ArtifactStore
@@ -30,6 +29,7 @@ from fedloom.wire.generation import (
     job_fields,
 )
 from fedloom.wire.routes import GENERATION_STREAM, PROMETHEUS, READYZ, artifact_key, key
+from fedloom_generator import GeneratorSettings
 
 WAIT_SECONDS = 15.0
 

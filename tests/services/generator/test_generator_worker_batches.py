@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from fedloom.generation.tiny import TinyGenerator
-from fedloom.services.generator.engine import GenerationEngine
-from fedloom.services.generator.worker import GenerationWorker, WorkerOptions
 from fedloom.stores import LocalArtifactStore, MemoryStateStore, StreamEntry
 from fedloom.wire import decode
 from fedloom.wire.generation import GenerationResult, ImageRequest, generation_status_key, job_fields
 from fedloom.wire.routes import GENERATION_STREAM, key
+from fedloom_generator.engine import GenerationEngine
+from fedloom_generator.worker import GenerationWorker, WorkerOptions
 
 POISON = 42.0  # a w whose first coordinate is this makes the fake generator fail
 

@@ -1,1 +1,0 @@
-"""FedLoom's network services (aggregator, generator): FastAPI apps over the shared `fedloom` logic."""
