@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -26,22 +26,25 @@ SERVICE_PACKAGES = {"aggregator": "fedloom-aggregator", "generator": "fedloom-ge
 """Sub-commands that service packages provide, and the distribution that brings each."""
 
 
-def add_missing_service(sub: Any, name: str, distribution: str) -> None:
-    def refuse(args: argparse.Namespace) -> int:
-        raise ConfigError(f"`fedloom {name}` needs the {distribution} package: pip install {distribution}")
+def installed_services() -> dict[str, Any]:
+    return {point.name: point for point in entry_points(group="fedloom.commands")}
 
-    parser = sub.add_parser(name, help=f"(not installed: pip install {distribution})", add_help=False)
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
-    parser.set_defaults(handler=refuse)
+
+def check_service_installed(argv: Sequence[str], installed: Container[str]) -> None:
+    """A ConfigError naming the package when argv asks for a service sub-command that is not installed."""
+    name = argv[0] if argv else ""
+    if name in SERVICE_PACKAGES and name not in installed:
+        package = SERVICE_PACKAGES[name]
+        raise ConfigError(f"`fedloom {name}` needs the {package} package: pip install {package}")
 
 
 def add_service_commands(sub: Any) -> None:
-    installed = {point.name: point for point in entry_points(group="fedloom.commands")}
+    installed = installed_services()
     for name in sorted(installed.keys() | SERVICE_PACKAGES.keys()):
         if name in installed:
             installed[name].load()(sub)
-        else:
-            add_missing_service(sub, name, SERVICE_PACKAGES[name])
+        else:  # listed in --help; main() refuses it with the package's name before parsing
+            sub.add_parser(name, help=f"(not installed: pip install {SERVICE_PACKAGES[name]})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    args = build_parser().parse_args(argv)
     try:
+        check_service_installed(sys.argv[1:] if argv is None else argv, installed_services())
+        args = build_parser().parse_args(argv)
         code: int = args.handler(args)
         return code
     except FedLoomError as exc:
