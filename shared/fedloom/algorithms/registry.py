@@ -21,6 +21,7 @@ _PACKAGES = {
     "fedgh": "fedloom.algorithms.fedgh",
     "fedgen": "fedloom.algorithms.fedgen",
     "fedl2g": "fedloom.algorithms.fedl2g",
+    "fedavg": "fedloom.algorithms.fedavg",
 }
 
 
