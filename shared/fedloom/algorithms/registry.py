@@ -22,6 +22,10 @@ _PACKAGES = {
     "fedgen": "fedloom.algorithms.fedgen",
     "fedl2g": "fedloom.algorithms.fedl2g",
     "fedavg": "fedloom.algorithms.fedavg",
+    "fedper": "fedloom.algorithms.fedper",
+    "fedrep": "fedloom.algorithms.fedrep",
+    "fedbabu": "fedloom.algorithms.fedbabu",
+    "ditto": "fedloom.algorithms.ditto",
 }
 
 
