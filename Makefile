@@ -92,3 +92,8 @@ bench-comm: install
 	$(PY) bench/comm.py --out bench/results/comm.json
 
 bench: bench-comm
+
+# FedAvg and the personalised algorithms on FMNIST20 with cnn4 against PFLlib's figures (about an hour).
+.PHONY: bench-pfl
+bench-pfl: install $(FMNIST20)/config.json
+	$(PY) bench/pfl_fmnist.py --data $(FMNIST20) --out bench/results/pfl_fmnist.json
