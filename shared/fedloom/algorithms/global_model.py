@@ -1,5 +1,5 @@
 """One architecture for every client: the global model FedAvg and the personalised algorithms built on it share
-(FedPer, FedRep, FedBABU, Ditto; FedALA, FedCP, GPFL and FedDBE use the same pieces).
+(FedPer, FedRep, FedBABU and Ditto; the pieces suit FedALA, FedCP, GPFL and FedDBE as well).
 
 - The server builds the model of `ServerEnv.reference_arch` (client 0's architecture) from the run seed, as
   `shared_model.reference_model` does for FML's meme model, and names that architecture in the bootstrap
