@@ -106,3 +106,8 @@ bench: bench-comm
 .PHONY: dashboard-picture
 dashboard-picture: install
 	FEDLOOM_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(BIN)/pytest -q tests/services/aggregator/ui/test_dashboard_browser.py
+
+# FedAvg and the personalised algorithms on FMNIST20 with cnn4 against PFLlib's figures (about an hour).
+.PHONY: bench-pfl
+bench-pfl: install $(FMNIST20)/config.json
+	$(PY) bench/pfl_fmnist.py --data $(FMNIST20) --out bench/results/pfl_fmnist.json

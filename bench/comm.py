@@ -1,5 +1,8 @@
 """Bytes on the wire per client per round for every registered algorithm, HtFE8 group, C = 10 and C = 100.
 
+Algorithms that need one architecture for every client (`AlgorithmSpec.one_architecture`: FedAvg and the
+personalised ones) run on the `cnn4` group instead (the 4-layer CNN, 878,538 parameters on 3x32x32, C = 10).
+
 No training to convergence: every client holds one synthetic 3x32x32 image per class (so every class
 is present, as in reference/algorithms.md 4.4) and runs the algorithm's real client half for one round
 (one local epoch, batch 10); the server aggregates once. Every number is the length of an encoded wire
@@ -30,6 +33,7 @@ from fedloom.models import BaseHeadModel, build_client_model, group_architecture
 from fedloom.wire import GlobalPayload, RoundTask, encode
 
 GROUP, SHAPE, K = "htfe8", (3, 32, 32), 512
+ONE_ARCHITECTURE_GROUP = "cnn4"  # for algorithms that average whole models or bases
 ROUNDS = 50  # the federation length FedKD's SVD energy schedule is set for (as in bench-sim)
 VARIANTS = {"fedl2g-logit": ("fedl2g", {"variant": "logit"})}
 
@@ -41,13 +45,17 @@ def one_image_per_class(client_id: int, num_classes: int) -> ClientData:
     return ClientData(client_id=client_id, train_x=x, train_y=y, test_x=x[:1], test_y=y[:1])
 
 
-def client_models(num_classes: int, clients: int) -> list[tuple[BaseHeadModel, ClientData]]:
+def client_models(num_classes: int, clients: int, group: str = GROUP) -> list[tuple[BaseHeadModel, ClientData]]:
     """The first `clients` models of the group (built once per C: weights change no size here) and their data."""
     out = []
     for index in range(clients):
         torch.manual_seed(index)
-        out.append((build_client_model(GROUP, index, SHAPE, num_classes, K), one_image_per_class(index, num_classes)))
+        out.append((build_client_model(group, index, SHAPE, num_classes, K), one_image_per_class(index, num_classes)))
     return out
+
+
+def group_of(algorithm: str) -> str:
+    return ONE_ARCHITECTURE_GROUP if get_algorithm(algorithm).one_architecture else GROUP
 
 
 def contexts(models: list[tuple[BaseHeadModel, ClientData]], settings: TrainSettings) -> dict[int, ClientContext]:
@@ -76,7 +84,7 @@ def measure(algorithm: str, options: dict[str, Any], models: list[tuple[BaseHead
         seed=0,
         generator=generator,
         input_shape=SHAPE,
-        reference_arch=group_architectures(GROUP)[0],
+        reference_arch=models[0][0].arch,
         rounds=ROUNDS,
     )
     server = spec.make_server(config)
@@ -114,14 +122,16 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     for num_classes in args.classes:
         results[str(num_classes)] = {}
-        models = client_models(num_classes, args.clients)
+        models = {group: client_models(num_classes, args.clients, group) for group in (GROUP, ONE_ARCHITECTURE_GROUP)}
         for case, (algorithm, options) in sorted(cases.items()):
-            results[str(num_classes)][case] = measure(algorithm, options, models)
+            results[str(num_classes)][case] = measure(algorithm, options, models[group_of(algorithm)])
             upload = max(results[str(num_classes)][case]["upload_bytes"])
             elapsed = time.perf_counter() - started
             print(f"C={num_classes} {case}: upload {upload} B ({elapsed:.0f} s)", flush=True)  # noqa: T201
     report = {
-        "benchmark": f"wire bytes per client per round, group {GROUP} ({', '.join(group_architectures(GROUP))}), "
+        "benchmark": f"wire bytes per client per round, group {GROUP} ({', '.join(group_architectures(GROUP))}; "
+        f"{ONE_ARCHITECTURE_GROUP} for the algorithms that need one architecture: "
+        f"{', '.join(sorted(a for a in algorithm_names() if group_of(a) == ONE_ARCHITECTURE_GROUP))}), "
         f"input {list(SHAPE)}, K={K}, float32, every class present, B=10, FedKTL with the builtin generator, "
         f"FedKD's SVD energy for round 0 of {ROUNDS}",
         "entries": f"per client, in client order, for the first {args.clients} client(s) of the group",

@@ -13,6 +13,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from fedloom.data.types import ClientData
+from fedloom.errors import ConfigError
 from fedloom.generation.protocol import ImageGenerator
 from fedloom.models.base import BaseHeadModel
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
@@ -115,3 +116,15 @@ class AlgorithmSpec(Generic[State]):
     check_update_env: Callable[[ClientUpdate, ServerEnv, Any], None] | None = None
     """Optional `(update, env, algorithm config)` check for uploads whose shapes depend on more than
     (classes, feature_dim), e.g. a shared model built from `env.reference_arch`."""
+    one_architecture: bool = False
+    """Every client must have the same architecture (FedAvg and the personalised algorithms average whole
+    models or bases): `check_architectures` refuses anything else."""
+
+    def check_architectures(self, architectures: Sequence[str]) -> None:
+        """ConfigError (a 422 in the services) when this algorithm needs one architecture and gets several."""
+        kinds = sorted(set(architectures))
+        if self.one_architecture and len(kinds) > 1:
+            raise ConfigError(
+                f"{self.name} averages the clients' model weights and needs one architecture for every client; "
+                f"got {', '.join(kinds)} (use a single-architecture model group such as cnn4)"
+            )

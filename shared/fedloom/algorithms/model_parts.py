@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from fedloom.algorithms.weight_average import weighted_average
 from fedloom.errors import WireError
 
 TensorMap = dict[str, torch.Tensor]
@@ -54,20 +55,11 @@ def load_part(module: nn.Module, tensors: Mapping[str, torch.Tensor], prefix: st
 
 
 def average_parts(parts: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[float] | None = None) -> TensorMap:
-    """Weighted mean of same-named tensors (unweighted when `weights` is None); weights need not sum to 1."""
-    if not parts:
-        raise ValueError("nothing to average")
-    w = torch.ones(len(parts), dtype=torch.float64) if weights is None else torch.tensor(weights, dtype=torch.float64)
-    if w.numel() != len(parts) or bool((w < 0).any()) or float(w.sum()) <= 0:
-        raise ValueError("weights must be non-negative, one per part, with a positive sum")
-    w = w / w.sum()
-    names = list(parts[0])
-    return {
-        name: sum(
-            (wi * part[name].double() for wi, part in zip(w.tolist(), parts, strict=True)), torch.zeros(())
-        ).float()
-        for name in names
-    }
+    """Weighted mean of same-named tensors (unweighted when `weights` is None); weights need not sum to 1.
+
+    `fedloom.algorithms.weight_average.weighted_average`, the one weighted average, does the arithmetic.
+    """
+    return weighted_average([dict(part) for part in parts], [1.0] * len(parts) if weights is None else weights)
 
 
 def check_same_head_shapes(shapes: Sequence[tuple[int, ...]], what: str = "heads") -> None:

@@ -21,6 +21,11 @@ _PACKAGES = {
     "fedgh": "fedloom.algorithms.fedgh",
     "fedgen": "fedloom.algorithms.fedgen",
     "fedl2g": "fedloom.algorithms.fedl2g",
+    "fedavg": "fedloom.algorithms.fedavg",
+    "fedper": "fedloom.algorithms.fedper",
+    "fedrep": "fedloom.algorithms.fedrep",
+    "fedbabu": "fedloom.algorithms.fedbabu",
+    "ditto": "fedloom.algorithms.ditto",
 }
 
 

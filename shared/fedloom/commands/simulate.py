@@ -87,4 +87,12 @@ def run_simulate(args: argparse.Namespace) -> int:
         s["final_accuracy"],
         s["mean_round_seconds"],
     )
+    for name, other in s["other_models"].items():
+        logging.getLogger("fedloom").info(
+            "%s models: best accuracy %.4f (round %d), final %.4f",
+            name,
+            other["best_accuracy"],
+            other["best_round"],
+            other["final_accuracy"],
+        )
     return 0

@@ -2,7 +2,10 @@
 
 Round r: sample clients, send them the package, collect uploads, aggregate; then every client
 evaluates its model with the new package. So round r's accuracy includes round r's training (HtFLlib
-evaluated before training, so it never evaluated its last round).
+evaluated before training, so it never evaluated its last round). PFLlib's clients evaluate right after
+they receive the server's parts and before they train on them; here that is the evaluation of round r
+with the package of round r + 1, the same model (the weight-sharing plug-ins load the package in
+`evaluate` exactly as in `fit`), so its accuracy is PFLlib's of iteration r + 1.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -32,6 +35,8 @@ class RoundMetrics:
     clients: int
     uploads: int
     server: dict[str, float]
+    other_accuracy: dict[str, float] = field(default_factory=dict)
+    """Sample-weighted accuracy of the clients' other models by name (`EvalReport.other_correct`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +64,18 @@ def weighted_accuracy(reports: Sequence[EvalReport]) -> tuple[float, float]:
     per_client = [r.correct / r.total for r in reports if r.total]
     spread = statistics.pstdev(per_client) if len(per_client) > 1 else 0.0
     return accuracy, spread
+
+
+def other_accuracies(reports: Sequence[EvalReport]) -> dict[str, float]:
+    """For each name in any report's `other_correct`: its correct predictions over the test samples of the
+    clients that reported it."""
+    names = sorted({name for r in reports for name in r.other_correct})
+    accuracies = {}
+    for name in names:
+        holders = [r for r in reports if name in r.other_correct]
+        total = sum(r.total for r in holders)
+        accuracies[name] = sum(r.other_correct[name] for r in holders) / total if total else 0.0
+    return accuracies
 
 
 def run_federation(
@@ -98,6 +115,7 @@ def run_federation(
             clients=len(selected),
             uploads=len(outcome.updates),
             server=dict(payload.values),
+            other_accuracy=other_accuracies(reports),
         )
         history.append(metrics)
         on_round(metrics)

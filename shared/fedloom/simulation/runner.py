@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation import InProcessTransport, RoundMetrics, run_federation
+from fedloom.models import group_architectures
 from fedloom.runtime import resolve_device
 from fedloom.simulation.config import SimulationConfig
 from fedloom.simulation.plots import plot_accuracy
@@ -43,8 +44,25 @@ def summarise(cfg: SimulationConfig, history: list[RoundMetrics], setup_seconds:
         "setup_seconds": setup_seconds,
         "peak_rss_mb": peak_rss_mb(),
         "threads": torch.get_num_threads(),
+        "other_models": other_models(history),
         "config": cfg.model_dump(mode="json"),
     }
+
+
+def other_models(history: list[RoundMetrics]) -> dict[str, dict[str, float | int]]:
+    """Best and last accuracy of each of the clients' other models (Ditto's global one, FedBABU's fine-tuned
+    one), over the rounds that evaluated it; `best_accuracy` above is the clients' models' only."""
+    out: dict[str, dict[str, float | int]] = {}
+    for name in sorted({name for m in history for name in m.other_accuracy}):
+        rounds = [m for m in history if name in m.other_accuracy]
+        best = max(rounds, key=lambda m: m.other_accuracy[name])
+        out[name] = {
+            "best_accuracy": best.other_accuracy[name],
+            "best_round": best.round,
+            "final_accuracy": rounds[-1].other_accuracy[name],
+            "final_round": rounds[-1].round,
+        }
+    return out
 
 
 class RoundReporter:
@@ -92,6 +110,7 @@ def run_simulation(cfg: SimulationConfig, progress: bool = True) -> SimulationRe
 def simulate(cfg: SimulationConfig, progress: bool) -> SimulationResult:
     started = time.perf_counter()
     spec = get_algorithm(cfg.algorithm)
+    spec.check_architectures(group_architectures(cfg.models))
     algorithm_config = make_config(spec, cfg.options)
     device = resolve_device(cfg.device)
     dataset = load_dataset(cfg)

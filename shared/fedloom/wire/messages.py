@@ -71,3 +71,8 @@ class EvalReport(WireModel):
     correct: int = Field(ge=0)
     total: int = Field(ge=0)
     loss: float = 0.0
+    other_correct: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="correct predictions of the client's other models on the same test split, by name "
+        "(Ditto's 'global' model beside its personal one, FedBABU's 'finetuned' model after the last round)",
+    )

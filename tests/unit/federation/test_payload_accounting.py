@@ -60,6 +60,12 @@ FORMULAS: dict[str, tuple[Size, Size]] = {
     "fedmrl": (Size(SHARED - HEAD + 128 * C + C), Size(SHARED - HEAD + 128 * C + C)),  # 874,698: head Linear(128, C)
     # FedKD: truncated SVD of the mentee; near full size early, can exceed it (1.00M > 0.88M at T = 0.95)
     "fedkd": (Size(1, most=int(1.25 * 4 * SHARED)), Size(1, most=int(1.25 * 4 * SHARED))),
+    # one architecture for all (pfl_algorithms.md 12): the whole model, or the base without the head
+    "fedavg": (Size(SHARED), Size(SHARED)),
+    "ditto": (Size(SHARED), Size(SHARED)),
+    "fedper": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
+    "fedrep": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
+    "fedbabu": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
 }
 ONE_TIME = {"fedktl": Size(C * C + K * TINY_W + TINY_W)}  # ETF C x C + proj_fc Linear(K, w)
 OPTIONS = {"fedl2g-logit": {"variant": "logit"}}

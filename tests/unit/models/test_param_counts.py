@@ -30,6 +30,15 @@ def test_cnn4(shape: tuple[int, int, int], expected: int) -> None:
     assert count_parameters(build_client_model("cnn4", 3, shape, 10)) == expected
 
 
+def test_cnn4_is_pfllibs_fedavgcnn_layer_by_layer() -> None:
+    # pfl_algorithms.md 1: conv1 832 + conv2 51,264 + fc1 524,800 = base 576,896; head (fc) 5,130; 582,026 in all
+    model = build_model("cnn4", (1, 28, 28), 10)
+    layers = {name: count_parameters(module) for name, module in model.base.named_children()}
+    assert {name: n for name, n in layers.items() if n} == {"conv1": 832, "conv2": 51_264, "fc1": 524_800}
+    assert count_parameters(model.base) == 576_896 and count_parameters(model.head) == 5_130
+    assert count_parameters(model) == 582_026
+
+
 @pytest.mark.parametrize(
     ("arch", "expected", "base"),
     [
