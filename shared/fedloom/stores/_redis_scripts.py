@@ -21,6 +21,26 @@ return {stored, current}
 """
 
 
+# KEYS: key; ARGV: expected ("" + flag), value, ttl in ms ("" for none), then flags: expected absent, delete.
+SWAP = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[4] == '1' then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+if ARGV[5] == '1' then redis.call('DEL', KEYS[1]) return 1 end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+"""
+
+
+def swap_args(expected: bytes | None, value: bytes | None, ttl_ms: int | None) -> list[str | bytes]:
+    """ARGV of SWAP."""
+    flags = ["1" if expected is None else "0", "1" if value is None else "0"]
+    return [expected or b"", value or b"", "" if ttl_ms is None else str(ttl_ms), *flags]
+
+
 def guarded_hsetnx_call(
     key: str, field: str, value: bytes, guard: Guard, notice: Notice | None
 ) -> tuple[list[str], list[str | bytes]]:

@@ -26,6 +26,15 @@ _SWEEP_EVERY_SECONDS = 1.0
 ASYNC_POLL_SECONDS = 0.05
 
 
+def _expiry(ttl_seconds: float | None) -> float | None:
+    """The monotonic time a value set now with this TTL expires; refuses a TTL that is not positive."""
+    if ttl_seconds is None:
+        return None
+    if ttl_seconds <= 0:
+        raise ValueError(f"ttl_seconds must be > 0, got {ttl_seconds}")
+    return time.monotonic() + ttl_seconds
+
+
 @dataclass
 class _Slot:
     value: _Value
@@ -90,14 +99,22 @@ class MemoryStateStore:
             return self._get_as(key, bytes)
 
     def set(self, key: str, value: bytes, *, ttl_seconds: float | None = None, only_if_absent: bool = False) -> bool:
-        if ttl_seconds is not None and ttl_seconds <= 0:
-            raise ValueError(f"ttl_seconds must be > 0, got {ttl_seconds}")
+        expires_at = _expiry(ttl_seconds)
         with self._cond:
             self._sweep()
             if only_if_absent and self._slot(key) is not None:
                 return False
-            expires_at = None if ttl_seconds is None else time.monotonic() + ttl_seconds
             self._data[key] = _Slot(bytes(value), expires_at)
+            return True
+
+    def swap(self, key: str, expected: bytes | None, value: bytes | None, *, ttl_seconds: float | None = None) -> bool:
+        with self._cond:
+            if self._get_as(key, bytes) != expected:
+                return False
+            if value is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = _Slot(bytes(value), _expiry(ttl_seconds))
             return True
 
     def delete(self, *keys: str) -> int:

@@ -63,6 +63,11 @@ class StateStore(Protocol):
         """Store value; with only_if_absent, do nothing and return False when the key exists."""
         ...
 
+    def swap(self, key: str, expected: bytes | None, value: bytes | None, *, ttl_seconds: float | None = None) -> bool:
+        """Atomically: if the key holds `expected` (None: is absent), set it to `value` (None: delete it) with the
+        TTL, and return True; else change nothing and return False. Leases are built on it."""
+        ...
+
     def delete(self, *keys: str) -> int: ...
     def take(self, key: str) -> bytes | None:
         """Atomically read and delete (GETDEL): single-use tokens."""

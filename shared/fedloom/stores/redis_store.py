@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.typing import EncodableT, FieldT
 
-from fedloom.stores._redis_scripts import GUARDED_HSETNX, guarded_hsetnx_call
+from fedloom.stores._redis_scripts import GUARDED_HSETNX, SWAP, guarded_hsetnx_call, swap_args
 from fedloom.stores.errors import StoreUnavailable
 from fedloom.stores.protocol import Guard, GuardedWrite, Notice, StreamEntry, check_entry
 
@@ -38,6 +38,15 @@ PROBE_SECONDS = 1.0
 
 def _bytes(value: bytes | str | None) -> bytes | None:
     return value.encode() if isinstance(value, str) else value
+
+
+def _milliseconds(ttl_seconds: float | None) -> int | None:
+    """A TTL as Redis' PX; refuses a TTL that is not positive."""
+    if ttl_seconds is None:
+        return None
+    if ttl_seconds <= 0:
+        raise ValueError(f"ttl_seconds must be > 0, got {ttl_seconds}")
+    return max(1, round(ttl_seconds * 1000))
 
 
 def _text(value: bytes | str) -> str:
@@ -94,6 +103,7 @@ class RedisStateStore:
         self._async_client: _AsyncClient | None = None  # made on first use, on the loop that uses it
         self._async_guarded_hsetnx: AsyncScript | None = None
         self._guarded_hsetnx = self._redis.register_script(GUARDED_HSETNX)
+        self._swap = self._redis.register_script(SWAP)
         # health probes answer within a second while Redis is away, instead of after the retries
         no_retry = Retry(NoBackoff(), 0)
         self._probe = _Client.from_url(
@@ -110,10 +120,10 @@ class RedisStateStore:
         return _bytes(self._redis.get(key))
 
     def set(self, key: str, value: bytes, *, ttl_seconds: float | None = None, only_if_absent: bool = False) -> bool:
-        if ttl_seconds is not None and ttl_seconds <= 0:
-            raise ValueError(f"ttl_seconds must be > 0, got {ttl_seconds}")
-        px = None if ttl_seconds is None else max(1, round(ttl_seconds * 1000))
-        return bool(self._redis.set(key, value, px=px, nx=only_if_absent))
+        return bool(self._redis.set(key, value, px=_milliseconds(ttl_seconds), nx=only_if_absent))
+
+    def swap(self, key: str, expected: bytes | None, value: bytes | None, *, ttl_seconds: float | None = None) -> bool:
+        return bool(self._swap(keys=[key], args=swap_args(expected, value, _milliseconds(ttl_seconds))))
 
     def delete(self, *keys: str) -> int:
         return int(self._redis.delete(*keys)) if keys else 0

@@ -395,3 +395,47 @@ def test_incr_on_a_non_integer_raises_value_error(state_store: StateStore) -> No
     with pytest.raises(ValueError, match="not an integer"):
         state_store.incr("k")
     assert state_store.get("k") == b"abc"
+
+
+# --- swap (leases) ---
+
+
+def test_swap_from_absent_sets_once(state_store: StateStore) -> None:
+    assert state_store.swap("lease", None, b"a", ttl_seconds=5) is True
+    assert state_store.swap("lease", None, b"b", ttl_seconds=5) is False
+    assert state_store.get("lease") == b"a"
+
+
+def test_swap_renews_and_releases_only_for_the_holder(state_store: StateStore) -> None:
+    state_store.swap("lease", None, b"a", ttl_seconds=SHORT_TTL)
+    assert state_store.swap("lease", b"b", b"b", ttl_seconds=5) is False  # not b's
+    assert state_store.swap("lease", b"a", b"a", ttl_seconds=5) is True  # renewed past SHORT_TTL
+    time.sleep(SHORT_TTL * 2)
+    assert state_store.get("lease") == b"a"
+    assert state_store.swap("lease", b"b", None) is False
+    assert state_store.swap("lease", b"a", None) is True
+    assert state_store.get("lease") is None
+
+
+def test_an_expired_lease_can_be_taken(state_store: StateStore) -> None:
+    state_store.swap("lease", None, b"a", ttl_seconds=SHORT_TTL)
+    time.sleep(SHORT_TTL * 2)
+    assert state_store.swap("lease", b"a", b"a", ttl_seconds=5) is False  # too late to renew
+    assert state_store.swap("lease", None, b"b", ttl_seconds=5) is True
+
+
+def test_swap_races_have_exactly_one_winner(state_store: StateStore) -> None:
+    won: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def contender(i: int) -> None:
+        barrier.wait()
+        if state_store.swap("lease", None, str(i).encode(), ttl_seconds=5):
+            won.append(i)
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1 and state_store.get("lease") == str(won[0]).encode()
