@@ -101,7 +101,7 @@ def test_services_select_their_workloads_and_budgets_exist(rendered: tuple[str, 
         b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
         for b in by_kind(docs, "PodDisruptionBudget").values()
     }
-    assert protected == {"fedloom-agent", "fedloom-generator"}
+    assert protected == {"fedloom-agent", "fedloom-generator", "fedloom-aggregator"}
 
 
 def test_overlays_differ_where_they_should() -> None:
@@ -115,6 +115,11 @@ def test_overlays_differ_where_they_should() -> None:
     assert container["image"].startswith("fedloom/generator-cuda:")
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod_spec(generator)["tolerations"]
     assert generator["spec"]["replicas"] == 2
+    aggregator = by_kind(prod, "Deployment")["fedloom-aggregator"]
+    assert aggregator["spec"]["replicas"] == 2 and aggregator["spec"]["strategy"]["type"] == "RollingUpdate"
+    (scaler,) = by_kind(prod, "HorizontalPodAutoscaler").values()
+    assert scaler["spec"]["scaleTargetRef"]["name"] == "fedloom-aggregator" and scaler["spec"]["minReplicas"] >= 2
+    assert scaler["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     assert not any("nvidia.com/gpu" in str(c) for _, _, c in containers(dev))
 
 

@@ -98,10 +98,13 @@ class Cluster:
         self.group.wait_ready(member, f"{self.generator_url}/readyz")
         return member
 
-    def start_aggregator(self) -> LocalProcess:
-        port = str(urlsplit(self.aggregator_url).port)
-        member = self.start("aggregator", ["aggregator", "--port", port], {"FEDLOOM_GENERATOR_URL": self.generator_url})
-        self.group.wait_ready(member, f"{self.aggregator_url}/readyz")
+    def start_aggregator(self, url: str | None = None, env: dict[str, str] | None = None) -> LocalProcess:
+        """An aggregator at `url` (default: the cluster's); replicas at other URLs share its Redis and bucket."""
+        url = url or self.aggregator_url
+        port = str(urlsplit(url).port)
+        extra = {"FEDLOOM_GENERATOR_URL": self.generator_url, **(env or {})}
+        member = self.start(f"aggregator-{port}", ["aggregator", "--port", port], extra)
+        self.group.wait_ready(member, f"{url}/readyz")
         return member
 
     def kill_redis(self) -> None:

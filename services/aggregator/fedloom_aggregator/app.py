@@ -57,6 +57,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) ->
         generator_url=settings.generator_url,
         generation_jobs=settings.redis_url is not None and settings.generation_queue,
         inline_bytes=settings.inline_tensor_bytes,
+        lease_seconds=settings.lease_seconds,
     )
 
 
@@ -74,6 +75,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             settings.s3_endpoint or settings.artifact_dir,
         )
         yield
+        app.state.coordinator.loops.close()  # another replica takes this one's federations over at once
         app.state.audit.close()
         await app.state.store.close_async()
 
@@ -88,3 +90,10 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     app.add_middleware(TimingMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read
     return app
+
+
+def app_from_env() -> FastAPI:
+    """ASGI factory of one API worker process (`FEDLOOM_WORKERS` > 1): settings from the FEDLOOM_* environment,
+    log lines as the `fedloom` command writes them."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return create_app(AggregatorSettings())

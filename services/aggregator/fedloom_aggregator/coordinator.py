@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
+import socket
 import threading
 import uuid
 from functools import partial
@@ -20,6 +22,8 @@ from fedloom.wire.routes import blob_key, key
 from fedloom_aggregator.envs import check_shared_architecture, reference_architecture
 from fedloom_aggregator.errors import Conflict, Forbidden, NotFound
 from fedloom_aggregator.intake import UploadIntake
+from fedloom_aggregator.leases import LEASE_SECONDS, Lease
+from fedloom_aggregator.loops import RoundLoops
 from fedloom_aggregator.registry import ClientRegistry
 from fedloom_aggregator.rounds import RoundBook
 from fedloom_aggregator.runner import FederationRunner
@@ -43,14 +47,17 @@ class Coordinator:
         generator_url: str | None = None,
         generation_jobs: bool = False,
         inline_bytes: int = INLINE_BYTES,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         """`generation_jobs`: send image generation through the Redis stream (store shared with the generator).
-        `inline_bytes`: larger tensors of packages, and larger uploads, go to the artifact store, referenced."""
+        `inline_bytes`: larger tensors of packages, and larger uploads, go to the artifact store, referenced.
+        `lease_seconds`: how long a replica that stops renewing keeps its federations' loops (leases.py)."""
         self.store, self.artifacts, self.registry = store, artifacts, registry
         self.inline_bytes = inline_bytes
         self.book = RoundBook(store)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
-        self.threads: dict[str, threading.Thread] = {}
+        self.replica = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.loops = RoundLoops(store, self.replica, lease_seconds, self.run, self.running)
         self.configs: dict[str, FederationConfig] = {}  # immutable once created: read Redis once per process
         self.memberships: dict[str, frozenset[int]] = {}  # a federation's clients, fixed when it starts
         self.uploads = UploadIntake(self)
@@ -103,48 +110,48 @@ class Coordinator:
         arch = reference_architecture(config, self.registry.clients())
         record.update(status="running", clients=clients, reference_arch=arch)
         self.save(fid, record)
-        self.launch(fid, config, clients, arch)
+        self.loops.claim(fid)
         return self.state(fid)
 
     def resume_running(self) -> list[str]:
-        """After a restart: carry on every federation the store says is running, from its checkpoint."""
-        resumed = []
-        for fid, raw in sorted(self.store.hgetall(FEDERATIONS).items()):
-            record = json.loads(raw)
-            if record["status"] == "running" and fid not in self.threads:
-                config = FederationConfig.model_validate(record["config"])
-                self.launch(fid, config, record["clients"], record.get("reference_arch"))
-                resumed.append(fid)
+        """Carry on, from its checkpoint, every running federation whose lease is free (a previous process left
+        it, or its holder died); from now on a watch does the same every third of a lease."""
+        resumed = self.loops.claim_orphans()
         if resumed:
             log.info("resuming federations %s", ", ".join(resumed))
+        self.loops.start_watch()
         return resumed
 
-    def launch(self, fid: str, config: FederationConfig, clients: list[int], reference_arch: str | None) -> None:
-        args = (fid, config, clients, reference_arch)
-        thread = threading.Thread(target=self.run, args=args, name=f"federation-{fid}", daemon=True)
-        self.threads[fid] = thread
-        thread.start()
+    def running(self) -> list[str]:
+        records = sorted(self.store.hgetall(FEDERATIONS).items())
+        return [fid for fid, raw in records if json.loads(raw)["status"] == "running"]
 
-    def run(self, fid: str, config: FederationConfig, clients: list[int], reference_arch: str | None) -> None:
-        """The round loop of one federation (its own thread), from its checkpoint when it has one."""
+    def run(self, fid: str, lease: Lease) -> None:
+        """The round loop of one federation (its own thread, under its lease), from its checkpoint if it has one."""
+        record = self.load(fid)
         runner = FederationRunner(
             fid,
-            config,
-            clients,
+            FederationConfig.model_validate(record["config"]),
+            record["clients"],
             self.store,
             self.artifacts,
-            partial(self.record_round, fid),
+            partial(self.record_round, fid, lease),
             self.generator_url,
             self.generation_jobs,
-            reference_arch,
+            record.get("reference_arch"),
             self.inline_bytes,
             on_uploads=self.registry.record_uploads,
             on_reports=self.registry.record_reports,
+            fence=lease.check,
         )
         try:
             runner.run()
+            lease.check()
             self.set_status(fid, "finished")
         except Exception as exc:
+            if lease.lost.is_set():
+                log.warning("federation %s: lease lost; the replica that takes it carries the loop on", fid)
+                return
             log.exception("federation %s failed", fid)
             self.set_status(fid, "failed", error=f"{type(exc).__name__}: {exc}")
 
@@ -155,8 +162,9 @@ class Coordinator:
             record["error"] = error
         self.save(fid, record)
 
-    def record_round(self, fid: str, metrics: RoundMetrics) -> None:
+    def record_round(self, fid: str, lease: Lease, metrics: RoundMetrics) -> None:
         """Add the round's summary (or replace it: a round resumed after a restart is recorded again)."""
+        lease.check()
         record = self.load(fid)
         phases = self.book.record(fid, metrics.round)
         note = phases.get("note")

@@ -51,6 +51,8 @@ class FederationRunner:
     inline_bytes: int = INLINE_BYTES
     on_uploads: Callable[[dict[int, int]], None] = no_activity
     on_reports: Callable[[dict[int, float | None]], None] = no_activity
+    fence: Callable[[], None] = lambda: None
+    """Raises when this process may no longer write the federation's progress (its lease is lost)."""
 
     def run(self) -> None:
         """All rounds; raises what ends the federation (a failed round, a bad config)."""
@@ -84,6 +86,7 @@ class FederationRunner:
             transport.joined.update(self.clients)  # every client joined in round 0 (join ratio 1)
 
         def checkpoint(next_round: int, state: Any, rng: torch.Generator) -> None:
+            self.fence()
             checkpoints.save(self.fid, next_round, state, rng)
             RoundBook(self.store).forget_uploads(self.fid, next_round - 1)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
+from fedloom.errors import ConfigError
 from fedloom.serving.tls import tls_files
 from fedloom_aggregator.app import create_app
 from fedloom_aggregator.settings import AggregatorSettings
@@ -39,8 +40,12 @@ def serve(
     settings = settings or AggregatorSettings()  # values come from the FEDLOOM_* environment
     tls = tls_files(certfile or settings.tls_certfile, keyfile or settings.tls_keyfile)
     log.info("open-file limit: %d", raise_open_file_limit())
+    if settings.workers > 1 and settings.redis_url is None:
+        raise ConfigError("FEDLOOM_WORKERS > 1 needs FEDLOOM_REDIS_URL: replicas share their state through Redis")
     uvicorn.run(
-        create_app(settings),
+        create_app(settings) if settings.workers == 1 else "fedloom_aggregator.app:app_from_env",
+        factory=settings.workers > 1,  # each worker process builds its app from the FEDLOOM_* environment
+        workers=settings.workers,
         host=host,
         port=port,
         log_level="info",

@@ -43,6 +43,12 @@ class AggregatorSettings(BaseSettings):
         True,
         description="with FEDLOOM_REDIS_URL, image jobs go through Redis to a generator sharing it; false = over HTTP",
     )
+    lease_seconds: float = Field(
+        6.0, ge=0.5, description="a replica that stops renewing its lease loses its federations' loops after this long"
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="aggregator API processes behind this one address (uvicorn workers; need Redis)"
+    )
     ui_refresh_seconds: float = Field(5.0, gt=0, description="how often the /ui dashboard refreshes itself")
     inline_tensor_bytes: int = Field(
         1024 * 1024, ge=0, description="tensors (and uploads) larger than this are stored apart and referenced"
