@@ -48,7 +48,7 @@ simulate-demo: install
 	$(BIN)/fedloom simulate --algorithm fedtgp --dataset synthetic --clients 4 --rounds 5 --out runs/simulate-demo
 
 $(FMNIST20)/config.json:
-	$(PY) ../shared/tools/partition_fmnist.py $(FMNIST20)
+	$(BIN)/fedloom data partition fmnist20 $(FMNIST20)
 
 bench-sim: install $(FMNIST20)/config.json
 	$(PY) bench/sim_fmnist.py --data $(FMNIST20) --out bench/results/sim_fmnist.json

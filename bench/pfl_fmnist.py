@@ -1,6 +1,6 @@
 """`make bench-pfl`: FedAvg and the personalised algorithms on FMNIST20 with cnn4, against PFLlib's figures.
 
-Setting (the one PFLlib was measured in, ../shared/reference/pfllib_fmnist.md): the FMNIST20 `pfl:` folder,
+Setting (the one PFLlib d832e76 was measured in on this machine kind): the FMNIST20 `pfl:` folder,
 cnn4 (PFLlib's 4-layer CNN) for all 20 clients, join ratio 1, 1 local epoch, batch 10, lr 0.01, 50 rounds,
 1 thread per run, two runs side by side. FedAvg, FedALA, FedCP, GPFL and FedDBE run with seeds 0-2, the
 others (and the authors'-values variants of GPFL and FedDBE) with seed 0. Each (case, seed) runs in its own
@@ -47,7 +47,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "gpfl-authors": ("gpfl", {"lam": 0.01, "mu": 0.1}),
     "feddbe-authors": ("feddbe", {"momentum": 1.0, "kl_weight": 50.0}),
 }
-PFLLIB: dict[str, dict[str, float | None]] = {  # ../shared/reference/pfllib_fmnist.md; seconds: PFLlib's median
+PFLLIB: dict[str, dict[str, float | None]] = {  # PFLlib d832e76 on this machine kind; seconds: its median
     case: {"best_accuracy": best, "final_accuracy": final, "seconds_per_round": seconds}
     for case, (best, final, seconds) in {
         "fedavg": (0.7278, 0.7198, 9.9),
@@ -225,7 +225,7 @@ def main() -> int:
     report = {
         "benchmark": f"FMNIST20 ({args.data}), cnn4, 20 clients, join ratio 1, E=1, B=10, lr=0.01, "
         f"{args.rounds} rounds, K=512",
-        "pfllib_reference": "../shared/reference/pfllib_fmnist.md (PFLlib d832e76 on this machine kind, 1 thread, "
+        "pfllib_reference": "PFLlib d832e76 measured on this machine kind (1 thread, "
         "two runs side by side; its seconds are its own figures, not rerun here)",
         "cpu_threads": args.threads,
         "side_by_side_runs": args.parallel,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Container, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
+from fedloom.commands.data import add_data
 from fedloom.commands.demo import add_demo
 from fedloom.commands.export import add_export
 from fedloom.commands.federation import add_federation
@@ -21,7 +22,15 @@ from fedloom.commands.probe import add_probe
 from fedloom.commands.simulate import add_simulate
 from fedloom.errors import ConfigError, FedLoomError
 
-COMMANDS: list[Callable[[Any], None]] = [add_simulate, add_demo, add_federation, add_probe, add_ops, add_export]
+COMMANDS: list[Callable[[Any], None]] = [
+    add_simulate,
+    add_data,
+    add_demo,
+    add_federation,
+    add_probe,
+    add_ops,
+    add_export,
+]
 SERVICE_PACKAGES = {"aggregator": "fedloom-aggregator", "generator": "fedloom-generator", "agent": "fedloom-agent"}
 """Sub-commands that service packages provide, and the distribution that brings each."""
 

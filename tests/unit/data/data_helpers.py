@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 FMNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-PARTITION_TOOL = Path(__file__).resolve().parents[4] / "shared" / "tools" / "partition_fmnist.py"
 
 _IDX_CODES = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
 

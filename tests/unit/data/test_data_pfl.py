@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from data_helpers import PARTITION_TOOL, write_pfl_client
+from data_helpers import write_pfl_client
 
+from fedloom.cli import main
 from fedloom.data import (
     DatasetSpec,
     load_federated_dataset,
@@ -103,19 +102,16 @@ def test_save_then_load_round_trip(tmp_path: Path) -> None:
             assert torch.equal(getattr(a, name), getattr(b, name))
 
 
-def test_reads_partition_fmnist_tool_output(tmp_path: Path, needs_fmnist: Path) -> None:
-    if not PARTITION_TOOL.is_file():
-        pytest.skip(f"{PARTITION_TOOL} not present")
+def test_reads_the_fmnist20_command_output(tmp_path: Path, needs_fmnist: Path) -> None:
     out = tmp_path / "fmnist5"
-    cmd = [sys.executable, str(PARTITION_TOOL), str(out), "--stride", "50", "--num-clients", "5"]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    assert main(["data", "partition", "fmnist20", str(out), "--stride", "50", "--clients", "5"]) == 0
     ds = load_federated_dataset(DatasetSpec(name=f"pfl:{out}"))
     config = json.loads((out / "config.json").read_text())
     assert len(ds.clients) == 5 and ds.num_classes == 10 and ds.input_shape == (1, 28, 28)
     for c, expected in zip(ds.clients, config["clients"], strict=True):
         assert (c.num_train, c.num_test) == (expected["train_samples"], expected["test_samples"])
         assert ds.statistics["clients"][c.client_id]["labels"] == expected["labels"]  # type: ignore[index]
-    # the tool's normalised images are bit-identical to ours (every 50th image of train + test)
+    # the folder's normalised images are our IDX reader's (every 50th image of train + test)
     ours = load_fmnist(None).x[::50].flatten(1).numpy()
     known = {row.tobytes() for row in ours}
     stored = torch.cat([torch.cat([c.train_x, c.test_x]) for c in ds.clients]).flatten(1).numpy()
