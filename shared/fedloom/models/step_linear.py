@@ -11,16 +11,15 @@ clipping; `fedloom.algorithms.training.ParamGroup(fuse_from=...)` switches it on
 If the layer is used twice in one graph, autograd raises (the saved weight was modified in place)
 instead of computing a wrong step.
 
-For small batches on CPU the forward product is x W^T or (W x^T)^T, whichever this CPU's BLAS runs
-clearly faster for the shape (timed once per process): with MKL in torch 2.14 a 10-row x and a large W ran
-about twice as fast transposed on one x86 host and half as fast on another (AMD EPYC with AVX-512).
+The forward product is always `F.linear` (x W^T). An earlier version timed x W^T against (W x^T)^T once
+per process and took the faster: on one x86 host the transposed form was twice as fast for 10-row batches,
+on the AMD EPYC hosts of the benchmarks half as fast. The two round differently, so two processes (the
+services, a rerun) could pick differently and stop agreeing bit for bit; results are now the same in every
+process, at the cost of that speed-up on hosts where the transposed form wins.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import torch
@@ -33,7 +32,7 @@ class _LinearWithSGDStep(torch.autograd.Function):
     def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, lr: float) -> torch.Tensor:
         ctx.save_for_backward(x, weight, bias)
         ctx.lr = lr
-        return small_batch_linear(x, weight, bias).contiguous()  # a Function's output must not be a view
+        return F.linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, None, None, None]:
@@ -47,47 +46,6 @@ class _LinearWithSGDStep(torch.autograd.Function):
         return grad_x, None, None, None
 
 
-SMALL_BATCH = 64
-CLEAR_MARGIN = 1.5
-"""(W x^T)^T is used only when it is this many times faster: the two forms round differently, and a clear
-margin keeps the choice, and so the results, the same from run to run on one machine."""
-
-
-def small_batch_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """F.linear(x, weight, bias), through the faster BLAS shape when x has few rows (see the module doc)."""
-    if x.dim() != 2 or x.shape[0] > SMALL_BATCH or x.device.type != "cpu":
-        return F.linear(x, weight, bias)
-    if not transposed_product_wins(x.shape[0], weight.shape[1], weight.shape[0]):
-        return F.linear(x, weight, bias)
-    if bias is None:
-        return torch.mm(weight, x.t()).t()
-    return torch.addmm(bias.unsqueeze(1), weight, x.t()).t()
-
-
-@cache
-def transposed_product_wins(rows: int, in_features: int, out_features: int) -> bool:
-    """Whether (W x^T)^T beats x W^T by CLEAR_MARGIN on this CPU for these shapes; measured once per process.
-
-    The probe's inputs are constants, so it draws nothing from torch's random generators.
-    """
-    x = torch.full((rows, in_features), 0.5)
-    weight = torch.full((out_features, in_features), 0.25)
-    with torch.no_grad():
-        plain = _fastest_seconds(lambda: F.linear(x, weight))
-        transposed = _fastest_seconds(lambda: torch.mm(weight, x.t()))
-    return transposed * CLEAR_MARGIN < plain
-
-
-def _fastest_seconds(fn: Callable[[], torch.Tensor], repeats: int = 5) -> float:
-    fn()  # warm-up: first-call allocation and kernel selection
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 class StepLinear(nn.Linear):
     """`nn.Linear` (same parameters, same state dict) that steps itself in backward while `step_lr` is set."""
 
@@ -97,6 +55,6 @@ class StepLinear(nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.step_lr is None or not torch.is_grad_enabled():
-            return small_batch_linear(x, self.weight, self.bias)
+            return F.linear(x, self.weight, self.bias)
         out: torch.Tensor = _LinearWithSGDStep.apply(x, self.weight, self.bias, self.step_lr)
         return out
