@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 
-from fedloom.errors import FedLoomError, WireError
+from fedloom.errors import FedLoomError
 from fedloom.serving.body_limit import BodyLimitMiddleware
-from fedloom.serving.http_errors import status_of
+from fedloom.serving.http_errors import error_body, status_of
 from fedloom.stores import artifact_store_from_settings, state_store_from_url
 from fedloom_aggregator.audit import AuditLog
 from fedloom_aggregator.coordinator import Coordinator, start_warm_up
@@ -30,9 +30,8 @@ log = logging.getLogger("fedloom.aggregator")
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FedLoomError)
-    kind = "invalid message" if isinstance(exc, WireError) else type(exc).__name__
     headers = retry_after_header(exc) if isinstance(exc, TooManyRequests) else None
-    return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc), headers=headers)
+    return JSONResponse(error_body(exc), status_code=status_of(exc), headers=headers)
 
 
 def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) -> None:
@@ -48,6 +47,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) ->
     app.state.metrics = metrics
     app.state.audit = AuditLog(settings.audit_log)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.login_limiter = RateLimiter(settings.ui_login_per_minute / 60, settings.ui_login_burst)
     shared = settings.shared_enrollment_token
     app.state.registry = ClientRegistry(app.state.store, shared.get_secret_value() if shared else None)
     app.state.coordinator = Coordinator(

@@ -108,6 +108,8 @@ class Coordinator:
         if len(clients) < config.min_clients:
             raise Conflict(f"{len(clients)} clients enrolled, the federation needs at least {config.min_clients}")
         arch = reference_architecture(config, self.registry.clients())
+        if not self.store.swap(key("start", fid), None, self.replica.encode()):  # one start wins, on any replica
+            raise Conflict(f"federation {fid} is already starting")
         record.update(status="running", clients=clients, reference_arch=arch)
         self.save(fid, record)
         self.loops.claim(fid)
@@ -205,10 +207,22 @@ class Coordinator:
             self.memberships[fid] = clients
         return self.memberships[fid]
 
-    def accept_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> None:
-        if client_id not in self.members(fid):
+    def accept_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> bool:
+        """Keep a client's report of a round it was asked to evaluate, while that round is being evaluated; one
+        per client (False for a repeat, which changes nothing). Its test size is the one it reported first."""
+        if client_id not in self.members(fid):  # 404 for an unknown federation too
             raise Forbidden(f"client {client_id} is not a member of federation {fid}")
-        self.book.save_metrics(fid, round_, client_id, report)
+        if client_id not in self.book.evaluators(fid, round_):
+            if self.book.phase(fid, round_) != "published":
+                raise Conflict(f"round {round_} of federation {fid} is not being evaluated")
+            raise Forbidden(f"client {client_id} was not asked to evaluate round {round_}")
+        size = self.book.pin_test_size(fid, client_id, report.total)
+        if report.total != size:
+            raise Conflict(f"client {client_id} reported {size} test samples before, now {report.total}")
+        write = self.book.save_metrics(fid, round_, client_id, report)
+        if not write.stored and write.guard_value != b"published":
+            raise Conflict(f"round {round_} of federation {fid} is not being evaluated")
+        return write.stored
 
 
 def warm_up_optimisers() -> None:

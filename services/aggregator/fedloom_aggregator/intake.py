@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.stores.protocol import ArtifactStore, GuardedWrite
 from fedloom.wire import ClientUpdate, decode
+from fedloom.wire.codec import CodecLimits
 from fedloom.wire.control import FederationConfig
 from fedloom_aggregator.envs import federation_env
 from fedloom_aggregator.errors import Conflict, Forbidden
@@ -41,6 +42,17 @@ LOOP_BODY_BYTES = 256 * 1024
 """Larger uploads are decoded in a worker thread, so one big body never holds up the loop."""
 
 
+def upload_limits(config: FederationConfig, size: int) -> CodecLimits:
+    """Decoding bounds for one upload of this federation. Prototype, logit and head uploads are a few tensors;
+    an algorithm that uploads a model (it checks uploads against the federation's architecture) sends one
+    tensor per parameter, a few hundred; arrays in an upload are tensor shapes."""
+    shares_model = get_algorithm(config.algorithm).check_update_env is not None
+    fields = 4096 if shares_model else 64
+    return CodecLimits(
+        max_message_bytes=size, max_map_len=fields, max_array_len=64, max_str_len=1024, max_containers=4 * fields
+    )
+
+
 def require_collecting(fid: str, round_: int, phase: str | None) -> None:
     if phase != "collecting":
         raise Conflict(f"round {round_} of federation {fid} is not collecting uploads (phase: {phase})")
@@ -57,13 +69,14 @@ class UploadIntake:
         self.coordinator = coordinator
         self.book = coordinator.book
         self.selections: dict[str, tuple[int, frozenset[int]]] = {}  # latest round's clients, fixed once open
+        self.closed: set[tuple[str, int]] = set()  # rounds an upload found past collecting (they never reopen)
 
     async def accept(self, fid: str, round_: int, client_id: int, body: bytes) -> bool:
         """Validate an upload and keep it for the round worker; False if it repeats an earlier one."""
         if not self.ready_on_loop(fid, round_, client_id, len(body)):
             return await run_in_threadpool(self.accept_blocking, fid, round_, client_id, body)
         self.check(fid, round_, client_id, body)
-        return settle(fid, round_, await self.book.save_upload_async(fid, round_, client_id, body))
+        return self.settle(fid, round_, await self.book.save_upload_async(fid, round_, client_id, body))
 
     def accept_blocking(self, fid: str, round_: int, client_id: int, body: bytes) -> bool:
         self.check(fid, round_, client_id, body)
@@ -71,7 +84,7 @@ class UploadIntake:
             require_collecting(fid, round_, self.book.phase(fid, round_))
         artifacts, inline = self.coordinator.artifacts, self.coordinator.inline_bytes
         stored = stored_upload(body, artifacts, upload_key(fid, round_, client_id, body), inline)
-        return settle(fid, round_, self.book.save_upload(fid, round_, client_id, stored))
+        return self.settle(fid, round_, self.book.save_upload(fid, round_, client_id, stored))
 
     def ready_on_loop(self, fid: str, round_: int, client_id: int, size: int) -> bool:
         """Everything the checks read is cached, and the body is stored inline and small."""
@@ -87,17 +100,29 @@ class UploadIntake:
         )
 
     def check(self, fid: str, round_: int, client_id: int, body: bytes) -> None:
-        """400/403/404/409 for an upload that cannot count (the round's phase is checked again when saving)."""
-        update = decode(body, ClientUpdate)
+        """400/403/404/409 for an upload that cannot count. The cheap checks (federation, selection, a round
+        known to be closed) come before the body is decoded, within limits set by the federation's shapes;
+        the round's phase is checked again, atomically, when saving."""
+        config = self.coordinator.config(fid)  # 404 for an unknown federation
+        if (fid, round_) in self.closed:
+            raise Conflict(f"round {round_} of federation {fid} is not collecting uploads")
+        if client_id not in self.selected(fid, round_):
+            require_collecting(fid, round_, self.book.phase(fid, round_))
+            raise Forbidden(f"client {client_id} was not selected for round {round_}")
+        update = decode(body, ClientUpdate, upload_limits(config, len(body)))
         if update.client_id != client_id:
             raise Forbidden(f"client {client_id} cannot upload as client {update.client_id}")
         if update.round != round_:
             raise Conflict(f"the body is for round {update.round}, the URL for round {round_}")
-        self.coordinator.config(fid)  # 404 for an unknown federation
-        if client_id not in self.selected(fid, round_):
-            require_collecting(fid, round_, self.book.phase(fid, round_))
-            raise Forbidden(f"client {client_id} was not selected for round {round_}")
         self.check_update(fid, update)
+
+    def settle(self, fid: str, round_: int, write: GuardedWrite) -> bool:
+        """The save's outcome; a round found closed is remembered, so later uploads to it are refused undecoded."""
+        try:
+            return settle(fid, round_, write)
+        except Conflict:
+            self.closed.add((fid, round_))
+            raise
 
     def selected(self, fid: str, round_: int) -> frozenset[int]:
         """The clients selected for a round; the newest round's set is kept (one per federation)."""

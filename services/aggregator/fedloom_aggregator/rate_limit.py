@@ -30,14 +30,14 @@ class Bucket:
 
 
 class RateLimiter:
-    """`rate` requests per second per client on average, bursts of up to `burst`."""
+    """`rate` requests per second per key (a client id, a remote address) on average, bursts of up to `burst`."""
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.burst, self.clock = rate, burst, clock
-        self.buckets: dict[int, Bucket] = {}
+        self.buckets: dict[int | str, Bucket] = {}
         self.lock = threading.Lock()
 
-    def take(self, client_id: int) -> None:
+    def take(self, client_id: int | str, who: str = "client") -> None:
         """Spend one token of `client_id`'s bucket, or raise TooManyRequests saying when to retry."""
         now = self.clock()
         with self.lock:
@@ -47,12 +47,12 @@ class RateLimiter:
             if bucket.tokens < 1.0:
                 wait = (1.0 - bucket.tokens) / self.rate
                 raise TooManyRequests(
-                    f"client {client_id} exceeded {self.rate:g} requests/s (burst {self.burst}); retry in {wait:.2f} s",
+                    f"{who} {client_id} exceeded {self.rate:g} requests/s (burst {self.burst}); retry in {wait:.2f} s",
                     retry_after=wait,
                 )
             bucket.tokens -= 1.0
 
-    def forget(self, client_id: int) -> None:
+    def forget(self, client_id: int | str) -> None:
         with self.lock:
             self.buckets.pop(client_id, None)
 

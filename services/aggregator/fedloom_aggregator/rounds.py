@@ -109,9 +109,29 @@ class RoundBook:
         """Drop a finished round's upload bytes (its result is in the server checkpoint by then)."""
         self.store.delete(round_key(fid, round_, "uploaded"))
 
-    def save_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> None:
-        self.store.hset(round_key(fid, round_, "metrics"), {str(client_id): report.model_dump_json().encode()})
-        self.store.rpush(round_key(fid, round_, "events"), str(client_id).encode())
+    def set_evaluators(self, fid: str, round_: int, clients: list[int]) -> None:
+        """The clients asked to evaluate the round (the only ones whose reports count)."""
+        self.store.hset(round_key(fid, round_), {"evaluators": json.dumps(sorted(clients)).encode()})
+
+    def evaluators(self, fid: str, round_: int) -> list[int]:
+        raw = self.store.hget(round_key(fid, round_), "evaluators")
+        return list(json.loads(raw)) if raw else []
+
+    def save_metrics(self, fid: str, round_: int, client_id: int, report: MetricsReport) -> GuardedWrite:
+        """Keep the client's first report while the round is being evaluated (one atomic step, like uploads),
+        then wake whoever waits. Not stored: a repeat, or the round was not in evaluation (`guard_value`)."""
+        evaluating = Guard(round_key(fid, round_), "phase", b"published")
+        target, field = round_key(fid, round_, "metrics"), str(client_id)
+        write = self.store.hsetnx_guarded(target, field, report.model_dump_json().encode(), evaluating)
+        if write.stored:
+            self.store.rpush(round_key(fid, round_, "events"), field.encode())
+        return write
+
+    def pin_test_size(self, fid: str, client_id: int, total: int) -> int:
+        """The client's test-split size in this federation: the first report's, kept from then on."""
+        sizes = key("fed", fid, "test-sizes")
+        self.store.hsetnx(sizes, str(client_id), str(total).encode())
+        return int(self.store.hget(sizes, str(client_id)) or total)
 
     def metrics(self, fid: str, round_: int) -> dict[int, MetricsReport]:
         rows = self.store.hgetall(round_key(fid, round_, "metrics"))

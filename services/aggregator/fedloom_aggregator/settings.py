@@ -49,6 +49,8 @@ class AggregatorSettings(BaseSettings):
     workers: int = Field(
         1, ge=1, le=64, description="aggregator API processes behind this one address (uvicorn workers; need Redis)"
     )
+    ui_login_per_minute: float = Field(6.0, gt=0, description="dashboard sign-in attempts per minute per address")
+    ui_login_burst: int = Field(5, ge=1, description="sign-in attempts an address may make at once before 429")
     ui_refresh_seconds: float = Field(5.0, gt=0, description="how often the /ui dashboard refreshes itself")
     inline_tensor_bytes: int = Field(
         1024 * 1024, ge=0, description="tensors (and uploads) larger than this are stored apart and referenced"

@@ -185,12 +185,14 @@ class ServiceTransport:
         round_ = payload.round - 1
         self.publish(payload, bootstrap)
         if not self.book.marked(self.fid, round_, "evaluations_sent"):  # not again when resuming the round
+            self.book.set_evaluators(self.fid, round_, list(client_ids))
             self.dispatch("evaluate", round_, client_ids)
             self.book.mark(self.fid, round_, "evaluations_sent")
         self.book.set_phase(self.fid, round_, "published")
         deadline = time.time() + self.config.round_deadline_seconds
         while self.book.metrics_count(self.fid, round_) < len(client_ids) and time.time() < deadline:
             self.book.wait_metrics_event(self.fid, round_, min(1.0, deadline - time.time()))
+        self.book.set_phase(self.fid, round_, "evaluated")  # the guarded save takes no report from now on
         reports = [
             EvalReport(round=round_, client_id=cid, correct=r.correct, total=r.total, loss=r.loss)
             for cid, r in sorted(self.book.metrics(self.fid, round_).items())

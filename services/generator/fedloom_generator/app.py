@@ -10,11 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from fedloom.errors import FedLoomError, WireError
+from fedloom.errors import FedLoomError
 from fedloom.generation.backends import load_generator
 from fedloom.serving.body_limit import BodyLimitMiddleware
 from fedloom_generator.engine import GenerationEngine
-from fedloom_generator.errors import status_of
+from fedloom_generator.errors import error_body, status_of
 from fedloom_generator.metrics import Metrics
 from fedloom_generator.middleware import MetricsMiddleware
 from fedloom_generator.routes import router
@@ -28,8 +28,7 @@ log = logging.getLogger("fedloom.generator")
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     """Every FedLoom error a request causes -> its 4xx status with a JSON message."""
     assert isinstance(exc, FedLoomError)
-    kind = "invalid message" if isinstance(exc, WireError) else type(exc).__name__
-    return JSONResponse({"detail": str(exc), "error": kind}, status_code=status_of(exc))
+    return JSONResponse(error_body(exc), status_code=status_of(exc))
 
 
 def build_engine(settings: GeneratorSettings, metrics: Metrics) -> GenerationEngine:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fedloom.errors import ConfigError, FedLoomError
+from typing import Any
+
+from fedloom.errors import ConfigError, FedLoomError, WireError
 from fedloom.stores.errors import StoreUnavailable
+
+MAX_DETAIL_CHARS = 1000
 
 
 class ServiceError(FedLoomError):
@@ -52,3 +56,9 @@ def status_of(exc: FedLoomError) -> int:
     if isinstance(exc, StoreUnavailable):
         return 503
     return 422 if isinstance(exc, ConfigError) else 400
+
+
+def error_body(exc: FedLoomError) -> dict[str, Any]:
+    """The JSON of a refused request: a bounded message and the kind of error."""
+    kind = "invalid message" if isinstance(exc, WireError) else type(exc).__name__
+    return {"detail": str(exc)[:MAX_DETAIL_CHARS], "error": kind}

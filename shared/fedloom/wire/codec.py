@@ -34,11 +34,22 @@ _TENSOR_KEYS = frozenset({"dtype", "shape", "bytes"})
 
 @dataclass(frozen=True)
 class CodecLimits:
-    """Upper bounds a decoder enforces; the defaults suit prototypes, heads and generated images."""
+    """Upper bounds a decoder enforces; the defaults suit prototypes, heads and generated images.
+
+    The msgpack bounds stop a small body from claiming huge containers: without them a megabyte of empty
+    maps is a million Python dicts (about 100 times the body in memory) before any field is checked."""
 
     max_message_bytes: int = 256 * 1024 * 1024
     max_tensor_elements: int = 64 * 1024 * 1024
     max_rank: int = 6
+    max_map_len: int = 4096  # fields, tensors of a message (a model's parameters: a few hundred)
+    max_array_len: int = 1024  # tensor shapes, short lists
+    max_str_len: int = 64 * 1024
+    max_containers: int = 16384  # maps and arrays in the whole message, however nested
+
+
+MAX_ERROR_CHARS = 500
+"""Error messages name what is wrong, never repeat the input, and stay short."""
 
 
 DEFAULT_LIMITS = CodecLimits()
@@ -98,18 +109,47 @@ def decode(data: bytes, model: type[M], limits: CodecLimits = DEFAULT_LIMITS) ->
     if len(data) > limits.max_message_bytes:
         raise WireError(f"message of {len(data)} bytes exceeds the limit {limits.max_message_bytes}")
 
+    containers = 0
+
+    def counted(obj: Any) -> Any:
+        nonlocal containers
+        containers += 1
+        if containers > limits.max_containers:
+            raise WireError(f"message holds more than {limits.max_containers} maps and arrays")
+        return obj
+
     def hook(obj: dict[Any, Any]) -> Any:
+        counted(obj)
         return _unpack_tensor(obj, limits) if obj.keys() == _TENSOR_KEYS else obj
 
     try:
-        body = msgpack.unpackb(data, object_hook=hook, raw=False, strict_map_key=False)
+        body = msgpack.unpackb(
+            data,
+            object_hook=hook,
+            list_hook=counted,
+            raw=False,
+            strict_map_key=False,
+            max_map_len=limits.max_map_len,
+            max_array_len=limits.max_array_len,
+            max_str_len=limits.max_str_len,
+            max_bin_len=limits.max_message_bytes,
+            max_ext_len=0,
+        )
     except WireError:
         raise
     except Exception as exc:  # msgpack raises many types for malformed input
-        raise WireError(f"not a valid msgpack message: {exc}") from exc
+        raise WireError(f"not a valid msgpack message: {type(exc).__name__}: {str(exc)[:200]}") from exc
     if not isinstance(body, dict):
         raise WireError(f"a message must be a map, got {type(body).__name__}")
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise WireError(f"invalid {model.__name__}: {exc.errors(include_url=False)}") from exc
+        raise WireError(f"invalid {model.__name__}: {validation_summary(exc)}") from exc
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Where and what, for the first few errors: no input values (they can be large, or secret)."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+    return ("; ".join(parts) + more)[:MAX_ERROR_CHARS]

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-RoundPhase = Literal["open", "collecting", "aggregating", "generating", "published", "failed"]
+RoundPhase = Literal["open", "collecting", "aggregating", "generating", "published", "evaluated", "failed"]
+"""published: the package is out and the selected clients evaluate it; evaluated: their reports are in (or the
+deadline passed) and no more are taken."""
 FederationStatus = Literal["created", "running", "finished", "failed"]
 
 
@@ -122,11 +124,21 @@ class Task(ControlModel):
     config: FederationConfig
 
 
+MAX_TEST_SAMPLES = 10_000_000
+"""The largest test split a client may report; the first report of a federation fixes each client's size."""
+
+
 class MetricsReport(ControlModel):
     correct: int = Field(ge=0)
-    total: int = Field(ge=0)
+    total: int = Field(ge=0, le=MAX_TEST_SAMPLES)
     loss: float = 0.0
     train_seconds: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def correct_within_total(self) -> MetricsReport:
+        if self.correct > self.total:
+            raise ValueError(f"correct ({self.correct}) cannot exceed total ({self.total})")
+        return self
 
 
 class ClientRoundMetrics(ControlModel):

@@ -12,8 +12,10 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from fedloom.wire.routes import UI
-from fedloom_aggregator.deps import CoordinatorDep, RegistryDep, SettingsDep
+from fedloom_aggregator.audit import token_ref
+from fedloom_aggregator.deps import AuditDep, CoordinatorDep, RegistryDep, SettingsDep
 from fedloom_aggregator.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from fedloom_aggregator.rate_limit import TooManyRequests
 from fedloom_aggregator.ui.sessions import COOKIE, SESSION_SECONDS, UiSessions
 from fedloom_aggregator.ui.views import federation_page, overview
 
@@ -96,8 +98,18 @@ async def form_token(request: Request) -> str:
 
 
 @router.post("/login")
-async def login(request: Request, sessions: SessionsDep) -> Response:
-    session = await run_in_threadpool(sessions.sign_in, await form_token(request))
+async def login(request: Request, sessions: SessionsDep, audit: AuditDep) -> Response:
+    """Sign in with the admin token: a few tries a minute per remote address (429 past them), each one audited
+    (the token only as its digest's prefix)."""
+    address = request.client.host if request.client else "unknown"
+    try:
+        request.app.state.login_limiter.take(address, who="address")
+    except TooManyRequests:
+        audit.record("ui-login", "-", "refused", address=address, reason="too many attempts")
+        raise
+    token = await form_token(request)
+    session = await run_in_threadpool(sessions.sign_in, token)
+    audit.record("ui-login", token_ref(token) if token else "-", "failed" if session is None else "ok", address=address)
     if session is None:
         return page(request, "login.html", {"error": "That is not the admin token."}, status_code=401)
     response = RedirectResponse(UI, status_code=303)

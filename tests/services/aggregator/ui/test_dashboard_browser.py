@@ -82,7 +82,7 @@ def test_the_dashboard_shows_the_run(live: LiveFederation, browser: WebDriver, t
     assert FEDERATION["algorithm"] in row.text
     row.find_element(By.TAG_NAME, "a").click()
     wait = WebDriverWait(browser, 300, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException])
-    phases = ("starting", "open", "collecting", "aggregating", "generating", "published")
+    phases = ("starting", "open", "collecting", "aggregating", "generating", "published", "evaluated")
     now = {f"round {r}: {p}" for r in range(ROUNDS) for p in phases} | {"finished"}
     assert browser.find_element(By.ID, "now").text in now  # the round in progress, or the end
     wait.until(lambda b: b.find_element(By.ID, "federation-status").text == "finished")  # by auto-refresh
