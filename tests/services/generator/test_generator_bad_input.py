@@ -50,6 +50,18 @@ CASES = {
     "wrong w width": (GENERATOR_IMAGES, raw(w=tensor(torch.zeros(2, 65))), 422, "[n, 64]"),
     "2-channel shape": (GENERATOR_IMAGES, raw(w=tensor(torch.zeros(2, 64)), shape=[2, 28, 28]), 400, "shape"),
     "zero-size shape": (GENERATOR_IMAGES, raw(w=tensor(torch.zeros(2, 64)), shape=[1, 0, 28]), 400, "shape"),
+    "deeply nested maps": (
+        GENERATOR_LATENTS,
+        msgpack.packb({"z": [[{}] * 1000 for _ in range(60)]}),
+        400,
+        "maps and arrays",
+    ),
+    "a long array": (
+        GENERATOR_LATENTS,
+        b"\x91\xdd" + (60_000).to_bytes(4, "big") + b"\x80" * 60_000,
+        400,
+        "max_array_len",
+    ),
     "images over the codec limit": (
         GENERATOR_IMAGES,
         raw(w=tensor(torch.zeros(5, 64)), shape=[3, 4096, 4096]),
