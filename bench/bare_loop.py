@@ -1,8 +1,9 @@
-"""The reference the simulator's overhead is measured against: plain PyTorch, no framework.
+"""A plain-PyTorch loop to set the simulator's speed against: no framework, and less work than it does.
 
-Same client models (same seeds), same batches (same per-client generators), same SGD steps with
-cross-entropy (for FedKTL also the second forward pass on a batch of generated images through a
-projection, and the gradient clipping), with torch.optim.SGD, then the forward passes every round needs:
+Same client models (same seeds), same batches (same per-client generators), plain SGD steps with
+cross-entropy only: no prototype or ArcFace terms, torch.optim.SGD after a separate backward (FedLoom fuses
+the step into backward and updates with one foreach call), for FedKTL a second forward pass on a batch of
+generated images through a projection and the gradient clipping; then the forward passes every round needs:
 over each client's test split and, for algorithms that collect prototypes after training (FedTGP,
 FedKTL), over its train split. No codec, no transport, no server step, no metrics.
 """

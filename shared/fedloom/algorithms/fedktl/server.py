@@ -103,9 +103,12 @@ class FedKTLServer:
         optimisers = [torch.optim.Adam(m.parameters(), lr=cfg.server_lr) for m in (f, centroids)]
         self.reset_centroids(state, labels, protos)
         mmd_sum = mse_sum = 0.0
+        batches = 1
         for _ in range(cfg.server_epochs):
             mmd_sum = mse_sum = 0.0
-            for idx in self.server_batches(labels.numel(), state.rng):
+            epoch = self.server_batches(labels.numel(), state.rng)
+            batches = max(len(epoch), 1)
+            for idx in epoch:
                 f.train()
                 q = f(protos[idx])
                 omega = state.generator.sample_latents(len(idx), state.rng).to(q.device)
@@ -118,7 +121,7 @@ class FedKTLServer:
                     opt.step()
                 mmd_sum, mse_sum = mmd_sum + mmd.item(), mse_sum + mse.item()
         self.reset_centroids(state, labels, protos)
-        return {"align_mmd": mmd_sum, "align_mse": mse_sum}
+        return {"align_mmd": mmd_sum / batches, "align_mse": mse_sum / batches}
 
     def server_batches(self, n: int, rng: torch.Generator) -> list[torch.Tensor]:
         """Shuffled batches of `server_batch_size`; a trailing batch of one is dropped (BatchNorm)."""
