@@ -71,10 +71,17 @@ def _check_state_dict(generator: Generator, state_dict: dict[str, torch.Tensor])
 def build_generator(data: NetworkData, device: str | torch.device = "cpu") -> Generator:
     """Build our Generator from init_kwargs, check it against the file, load the weights (eval, no grad)."""
     generator = Generator.from_init_kwargs(data.init_kwargs)
-    if data.record is not None:
-        cross_check(data.record, generator)
-    _check_state_dict(generator, data.state_dict)
-    generator.load_state_dict(data.state_dict)
+    try:
+        if data.record is not None:
+            cross_check(data.record, generator)
+        _check_state_dict(generator, data.state_dict)
+        generator.load_state_dict(data.state_dict)
+    except NetworkFormatError:
+        raise
+    except Exception as exc:  # attribute or weight values of the wrong kinds, e.g. a dtype torch cannot cast
+        raise NetworkFormatError(
+            f"the network file does not fit its architecture: {type(exc).__name__}: {exc}"
+        ) from exc
     return generator.eval().requires_grad_(False).to(device)
 
 

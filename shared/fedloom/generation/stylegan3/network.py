@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from fedloom.generation.stylegan3.errors import NetworkFormatError
+from fedloom.generation.stylegan3.kwargs_bounds import check_init_kwargs
 from fedloom.generation.stylegan3.mapping import MappingNetwork
 from fedloom.generation.stylegan3.schedule import SynthesisConfig
 from fedloom.generation.stylegan3.synthesis import SynthesisNetwork
@@ -56,11 +57,12 @@ class Generator(nn.Module):
         if missing:
             raise NetworkFormatError(f"init_kwargs lacks {missing}")
         _check_names("init_kwargs", init_kwargs, (*_TOP_KWARGS, "mapping_kwargs", *_SYNTHESIS_KWARGS))
+        check_init_kwargs(init_kwargs)  # before the constructor allocates anything
         try:
             return cls(**init_kwargs)
         except NetworkFormatError:
             raise
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # whatever the constructor raises on a combination it cannot build
             raise NetworkFormatError(f"cannot build a StyleGAN3 generator from {dict(init_kwargs)}: {exc}") from exc
 
     def forward(

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fedloom.errors import FedLoomError
 from fedloom.generation.stylegan3.errors import NetworkFormatError
 from fedloom.generation.stylegan3.network import Generator
 from fedloom.generation.stylegan3.schedule import LayerSpec
@@ -52,9 +53,14 @@ class NetworkData:
 
 
 def read_network_pickle(path: str | Path) -> NetworkData:
-    """Read an NVIDIA network pickle safely and extract `G_ema` (sections 1-2)."""
+    """Read an NVIDIA network pickle safely and extract `G_ema` (sections 1-2); every failure is ours."""
     record = generator_record(load_pickle_file(path))
-    return NetworkData(init_kwargs_of(record), state_dict_of(record), record)
+    try:
+        return NetworkData(init_kwargs_of(record), state_dict_of(record), record)
+    except FedLoomError:
+        raise
+    except Exception as exc:  # a record of the right classes with contents of the wrong kinds
+        raise NetworkFormatError(f"{path}: not a StyleGAN3 network: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 def generator_record(top: Any) -> PersistentRecord:

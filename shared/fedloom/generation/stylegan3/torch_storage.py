@@ -35,6 +35,20 @@ STORAGE_DTYPES: dict[str, torch.dtype] = {
 }
 
 
+@dataclass
+class LoadBudget:
+    """Bytes one load may allocate for tensors and arrays, in proportion to the file's size: a pickle can name
+    one storage many times (its memo), so without a budget a tiny file could unpack to any size."""
+
+    limit: int
+    used: int = 0
+
+    def charge(self, nbytes: int, what: str) -> None:
+        self.used += nbytes
+        if self.used > self.limit:
+            raise NetworkFormatError(f"{what}: the file unpacks to more than {self.limit:,} bytes (its budget)")
+
+
 class _Refuse:
     """Base of our stand-in results: a pickle BUILD on them is refused (they carry no state)."""
 
@@ -90,7 +104,7 @@ def _load_small(f: io.BytesIO) -> Any:
     return _PayloadUnpickler(f, fix_imports=False).load()
 
 
-def load_storage_bytes(payload: Any) -> StorageData:
+def load_storage_bytes(payload: Any, budget: LoadBudget) -> StorageData:
     """Decode one legacy storage payload into a flat tensor (stands in for `_load_from_bytes`)."""
     if not isinstance(payload, bytes | bytearray):
         raise NetworkFormatError(f"storage payload must be bytes, got {type(payload).__name__}")
@@ -110,6 +124,7 @@ def load_storage_bytes(payload: Any) -> StorageData:
         raise NetworkFormatError("storage payload size does not match its header")
     if ref.numel == 0:
         return StorageData(torch.empty(0, dtype=ref.dtype))
+    budget.charge(len(data), "a tensor storage")
     return StorageData(torch.frombuffer(bytearray(data), dtype=ref.dtype))
 
 
@@ -117,6 +132,21 @@ def _int_tuple(value: Any, what: str) -> tuple[int, ...]:
     if not isinstance(value, Sequence) or not all(type(v) is int and v >= 0 for v in value):
         raise NetworkFormatError(f"tensor {what} must be a tuple of non-negative ints, got {value!r}")
     return tuple(value)
+
+
+def check_layout(shape: tuple[int, ...], strides: tuple[int, ...], offset: int, stored: int) -> None:
+    """A layout torch itself writes: the view's elements are distinct elements of the storage (no zero or
+    overlapping strides), so a tensor never holds more elements than its storage does from `offset` on."""
+    numel = math.prod(shape)
+    if offset > stored or numel > stored - offset:
+        raise NetworkFormatError(f"tensor of size {shape} claims {numel} elements, its storage holds {stored - offset}")
+    extent = 1  # elements spanned by the dimensions with smaller strides
+    for s, n in sorted((s, n) for n, s in zip(shape, strides, strict=True) if n > 1 and numel > 0):
+        if s < extent:
+            raise NetworkFormatError(f"tensor of size {shape} with strides {strides} reuses storage elements")
+        extent = s * (n - 1) + extent
+    if numel > 0 and offset + extent > stored:
+        raise NetworkFormatError(f"tensor of size {shape} reaches past its storage of {stored} elements")
 
 
 def rebuild_tensor(
@@ -127,8 +157,10 @@ def rebuild_tensor(
     requires_grad: Any = False,
     backward_hooks: Any = None,
     metadata: Any = None,
+    *,
+    budget: LoadBudget,
 ) -> TensorData:
-    """Stand-in for `torch._utils._rebuild_tensor_v2`: a bounds-checked strided view, copied out."""
+    """Stand-in for `torch._utils._rebuild_tensor_v2`: a layout-checked strided view, copied out."""
     del requires_grad, metadata
     if not isinstance(storage, StorageData):
         raise NetworkFormatError("tensor storage must come from a decoded storage payload")
@@ -138,9 +170,8 @@ def rebuild_tensor(
     if type(storage_offset) is not int or storage_offset < 0 or len(shape) != len(strides):
         raise NetworkFormatError(f"bad tensor layout: offset {storage_offset!r}, size {shape}, stride {strides}")
     flat = storage.flat
-    last = storage_offset + sum((n - 1) * s for n, s in zip(shape, strides, strict=True))
-    if math.prod(shape) > 0 and last >= flat.numel() or storage_offset > flat.numel():
-        raise NetworkFormatError(f"tensor of size {shape} reaches past its storage of {flat.numel()} elements")
+    check_layout(shape, strides, storage_offset, flat.numel())
+    budget.charge(math.prod(shape) * flat.element_size(), f"a tensor of size {shape}")
     out = torch.empty(shape, dtype=flat.dtype)
     if out.numel() > 0:
         out.copy_(flat.as_strided(shape, strides, storage_offset))

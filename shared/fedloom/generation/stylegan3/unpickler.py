@@ -1,7 +1,10 @@
 """A restricted unpickler for NVIDIA's StyleGAN3 network pickles (stylegan3.md section 2).
 
 `find_class` answers from a fixed allow-list (section 1.2, "Other globals") with our own stand-ins;
-anything else raises UnsafePickleError naming the global, before it could be called. The persistent
+anything else raises UnsafePickleError naming the global, before it could be called. A pickle cannot change
+the stand-ins (BUILD and attribute writes on them are refused: functions are handed out as sealed wrappers,
+made anew for each load, classes have a sealing metaclass), so nothing a file does persists into the next
+load. Each load may allocate tensors and arrays up to a budget in proportion to the file's size. The persistent
 objects' `module_src` is never compiled or executed: `_reconstruct_persistent_obj` becomes a function
 that returns a plain `PersistentRecord`. numpy arrays, scalars and dtypes are rebuilt by our own code
 from raw bytes, for plain numeric dtypes only.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import pickle
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,6 +29,41 @@ from fedloom.generation.stylegan3.errors import NetworkFormatError, UnsafePickle
 
 PERSISTENCE_VERSION = 6
 _NUMERIC_KINDS = "biufc"
+BUDGET_PER_FILE_BYTE = 3
+"""A load may allocate this many bytes of tensors and arrays per byte of the file (plus BUDGET_SLACK): the
+storages' copies and the tensors rebuilt from them, about twice the file's size in a real network file."""
+BUDGET_SLACK = 1 << 20
+
+
+class Sealed(type):
+    """Metaclass of the stand-in classes: their attributes cannot be set or deleted (by a pickle's BUILD)."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        raise NetworkFormatError(f"refusing to change {cls.__name__}.{name}")
+
+    def __delattr__(cls, name: str) -> None:
+        raise NetworkFormatError(f"refusing to change {cls.__name__}.{name}")
+
+
+class AllowedFunction:
+    """A function a pickle may call, sealed: BUILD and attribute writes are refused."""
+
+    __slots__ = ("_call", "_name")
+    _call: Callable[..., Any]
+    _name: str
+
+    def __init__(self, call: Callable[..., Any], name: str) -> None:
+        object.__setattr__(self, "_call", call)
+        object.__setattr__(self, "_name", name)
+
+    def __call__(self, *args: Any) -> Any:
+        return self._call(*args)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise NetworkFormatError(f"refusing to change the global {self._name}")
+
+    def __setstate__(self, state: Any) -> None:
+        raise NetworkFormatError(f"refusing BUILD on the global {self._name}")
 
 
 @dataclass
@@ -51,7 +90,7 @@ def reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
     return PersistentRecord(class_name, state, hashlib.sha256(src.encode("utf-8", "replace")).hexdigest())
 
 
-class NumpyDType:
+class NumpyDType(metaclass=Sealed):
     """Stand-in for `numpy.dtype` while unpickling: plain numeric dtypes only, no fields, no objects."""
 
     def __init__(self, spec: Any, align: Any = False, copy: Any = True) -> None:
@@ -73,32 +112,36 @@ class NumpyDType:
             self.dtype = self.dtype.newbyteorder(state[1])
 
 
-class NumpyNDArrayType:
+class NumpyNDArrayType(metaclass=Sealed):
     """Stand-in for the `numpy.ndarray` class argument of `_reconstruct`."""
 
 
 class NumpyArray:
     """Stand-in for an ndarray under construction (`_reconstruct`, then BUILD); `.array` once built."""
 
-    def __init__(self, subtype: Any, shape: Any = None, dtype: Any = None) -> None:
+    def __init__(self, budget: torch_storage.LoadBudget, subtype: Any, shape: Any = None, dtype: Any = None) -> None:
         if subtype is not NumpyNDArrayType:
             raise NetworkFormatError("numpy _reconstruct must build a plain numpy.ndarray")
+        self.budget = budget
         self.array: np.ndarray | None = None
 
     def __setstate__(self, state: Any) -> None:
         if not isinstance(state, tuple) or len(state) != 5 or not isinstance(state[2], NumpyDType):
             raise NetworkFormatError("unsupported numpy array state")
         _, shape, dtype, fortran, raw = state
-        self.array = _array_from_bytes(raw, dtype, shape, "F" if fortran else "C")
+        self.array = _array_from_bytes(raw, dtype, shape, "F" if fortran else "C", self.budget)
 
 
-def _array_from_bytes(raw: Any, dtype: NumpyDType, shape: Any, order: str) -> np.ndarray:
+def _array_from_bytes(
+    raw: Any, dtype: NumpyDType, shape: Any, order: str, budget: torch_storage.LoadBudget
+) -> np.ndarray:
     if not isinstance(raw, bytes | bytearray) or not isinstance(shape, tuple):
         raise NetworkFormatError("numpy array data must be bytes with a tuple shape")
     if not all(type(n) is int and n >= 0 for n in shape):
         raise NetworkFormatError(f"bad numpy array shape {shape!r}")
     if len(raw) != math.prod(shape) * dtype.dtype.itemsize:
         raise NetworkFormatError("numpy array data does not match its shape")
+    budget.charge(len(raw), "a numpy array")
     return np.frombuffer(bytes(raw), dtype=dtype.dtype).reshape(shape, order=order).copy()  # type: ignore[call-overload]
 
 
@@ -109,11 +152,11 @@ def numpy_scalar(dtype: Any, data: Any) -> Any:
     return np.frombuffer(data, dtype=dtype.dtype)[0]
 
 
-def numpy_frombuffer(buf: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+def numpy_frombuffer(buf: Any, dtype: Any, shape: Any, order: Any, *, budget: torch_storage.LoadBudget) -> np.ndarray:
     """Stand-in for numpy's protocol-5 `_frombuffer(buf, dtype, shape, order)`."""
     if not isinstance(dtype, NumpyDType) or order not in ("C", "F"):
         raise NetworkFormatError("unsupported numpy buffer")
-    return _array_from_bytes(buf, dtype, shape, order)
+    return _array_from_bytes(buf, dtype, shape, order, budget)
 
 
 def latin1_encode(obj: Any, encoding: Any = "latin1") -> bytes:
@@ -123,60 +166,76 @@ def latin1_encode(obj: Any, encoding: Any = "latin1") -> bytes:
     return obj.encode("latin1")
 
 
-def _allow_list() -> dict[tuple[str, str], Callable[..., Any] | type]:
-    allowed: dict[tuple[str, str], Callable[..., Any] | type] = {
-        ("torch_utils.persistence", "_reconstruct_persistent_obj"): reconstruct_persistent_obj,
-        ("collections", "OrderedDict"): OrderedDict,
-        ("builtins", "set"): set,
-        ("__builtin__", "set"): set,  # protocol <= 2 written by Python 3 with fix_imports
-        ("_codecs", "encode"): latin1_encode,
-        ("dnnlib.util", "EasyDict"): dict,
-        ("torch._utils", "_rebuild_tensor_v2"): torch_storage.rebuild_tensor,
-        ("torch._utils", "_rebuild_parameter"): torch_storage.rebuild_parameter,
-        ("torch._utils", "_rebuild_parameter_with_state"): torch_storage.rebuild_parameter_with_state,
-        ("torch.storage", "_load_from_bytes"): torch_storage.load_storage_bytes,
-        ("numpy", "dtype"): NumpyDType,
-        ("numpy", "ndarray"): NumpyNDArrayType,
-    }
-    for core in ("numpy.core", "numpy._core"):
-        allowed[(f"{core}.multiarray", "_reconstruct")] = NumpyArray
-        allowed[(f"{core}.multiarray", "scalar")] = numpy_scalar
-        allowed[(f"{core}.numeric", "_frombuffer")] = numpy_frombuffer
-    return allowed
+ALLOWED_CLASSES: dict[tuple[str, str], type] = {
+    ("collections", "OrderedDict"): OrderedDict,  # built-in types: a pickle cannot change them either
+    ("builtins", "set"): set,
+    ("__builtin__", "set"): set,  # protocol <= 2 written by Python 3 with fix_imports
+    ("dnnlib.util", "EasyDict"): dict,
+    ("numpy", "dtype"): NumpyDType,
+    ("numpy", "ndarray"): NumpyNDArrayType,
+}
+ALLOWED_FUNCTIONS: dict[tuple[str, str], Callable[..., Any]] = {
+    ("torch_utils.persistence", "_reconstruct_persistent_obj"): reconstruct_persistent_obj,
+    ("_codecs", "encode"): latin1_encode,
+    ("torch._utils", "_rebuild_parameter"): torch_storage.rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): torch_storage.rebuild_parameter_with_state,
+}
+BUDGETED_FUNCTIONS: dict[tuple[str, str], Callable[..., Any]] = {  # they allocate: charged to the load
+    ("torch._utils", "_rebuild_tensor_v2"): torch_storage.rebuild_tensor,
+    ("torch.storage", "_load_from_bytes"): torch_storage.load_storage_bytes,
+}
+for _core in ("numpy.core", "numpy._core"):
+    ALLOWED_FUNCTIONS[(f"{_core}.multiarray", "scalar")] = numpy_scalar
+    BUDGETED_FUNCTIONS[(f"{_core}.numeric", "_frombuffer")] = numpy_frombuffer
+    BUDGETED_FUNCTIONS[(f"{_core}.multiarray", "_reconstruct")] = NumpyArray
+ALLOWED_GLOBALS = {*ALLOWED_CLASSES, *ALLOWED_FUNCTIONS, *BUDGETED_FUNCTIONS}
 
 
-ALLOWED_GLOBALS = _allow_list()
+def _budgeted(target: Callable[..., Any], budget: torch_storage.LoadBudget) -> Callable[..., Any]:
+    if target is NumpyArray:
+        return lambda *args: NumpyArray(budget, *args)
+    return lambda *args: target(*args, budget=budget)
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """pickle.Unpickler whose globals come only from `ALLOWED_GLOBALS` (section 2, step 1).
+    """pickle.Unpickler whose globals come only from the allow-lists (section 2, step 1).
 
-    It never falls back to `super().find_class`, and refuses persistent ids.
+    It never falls back to `super().find_class`, and refuses persistent ids. Functions are handed out as
+    sealed wrappers made for this load (those that allocate carry its budget).
     """
 
+    def __init__(self, f: BinaryIO, budget: torch_storage.LoadBudget) -> None:
+        super().__init__(f, fix_imports=False)
+        self.budget = budget
+
     def find_class(self, module: str, name: str) -> Any:
-        try:
-            return ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise UnsafePickleError(
-                f"refusing to load global '{module}.{name}': not needed by a StyleGAN3 network pickle"
-            ) from None
+        where = (module, name)
+        if where in ALLOWED_CLASSES:
+            return ALLOWED_CLASSES[where]
+        if where in ALLOWED_FUNCTIONS:
+            return AllowedFunction(ALLOWED_FUNCTIONS[where], f"{module}.{name}")
+        if where in BUDGETED_FUNCTIONS:
+            return AllowedFunction(_budgeted(BUDGETED_FUNCTIONS[where], self.budget), f"{module}.{name}")
+        raise UnsafePickleError(f"refusing to load global '{module}.{name}': not needed by a StyleGAN3 network pickle")
 
     def persistent_load(self, pid: Any) -> Any:
         raise UnsafePickleError("refusing a persistent id: not used by StyleGAN3 network pickles")
 
 
-def load_restricted(f: BinaryIO) -> Any:
-    """Unpickle one object from `f` with the restricted unpickler."""
+def load_restricted(f: BinaryIO, size: int) -> Any:
+    """Unpickle one object from `f` (of `size` bytes) with the restricted unpickler; every failure is ours."""
+    budget = torch_storage.LoadBudget(BUDGET_PER_FILE_BYTE * size + BUDGET_SLACK)
     try:
-        return RestrictedUnpickler(f, fix_imports=False).load()
+        return RestrictedUnpickler(f, budget).load()
     except (UnsafePickleError, NetworkFormatError):
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise NetworkFormatError(f"not a valid network pickle: {exc}") from exc
+    except MemoryError as exc:
+        raise NetworkFormatError("not a valid network pickle: it asks for more memory than there is") from exc
+    except Exception as exc:  # pickle, torch and numpy raise many kinds for damaged or hostile input
+        raise NetworkFormatError(f"not a valid network pickle: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 def load_pickle_file(path: str | Path) -> Any:
     """Unpickle a whole network file (all of G, D, G_ema, ... are decoded; section 2 step 2)."""
     with open(path, "rb") as f:
-        return load_restricted(f)
+        return load_restricted(f, os.fstat(f.fileno()).st_size)
