@@ -71,9 +71,12 @@ builtin-generator: install
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
 
-# 1,000 clients x 3 rounds of FedKTL uploads through the real aggregator + Redis -> bench/results/load.json
+# 1,000 clients x 3 rounds of FedKTL uploads through the real aggregator + Redis, with 1 then 2 API processes
+# -> bench/results/load.json; CLIENTS=10000 make bench-load -> bench/results/load_10000.json
+CLIENTS ?= 1000
 bench-load: install
-	$(PY) bench/load.py --out bench/results/load.json
+	$(PY) bench/load.py --clients $(CLIENTS) \
+		--out bench/results/load$(if $(filter-out 1000,$(CLIENTS)),_$(CLIENTS)).json
 
 # Deployment (README, "Deploy"): container images, and the offline checks of compose and kustomize files.
 .PHONY: images deploy-check

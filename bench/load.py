@@ -1,5 +1,6 @@
 """`make bench-load`: 1,000 enrolled clients upload C x C FedKTL prototypes for 3 rounds through the real
-aggregator (its own process, real Redis), driven from this separate load process over loopback.
+aggregator (its own process, real Redis), driven from this separate load process over loopback; once with
+one API process and once with `--api-processes` (uvicorn workers behind the same port, FEDLOOM_WORKERS).
 
 Writes bench/results/load.json: clients, rounds, uploads_sent, uploads_accounted (uploads the server's
 rounds counted), uploads_per_second (all uploads over the summed upload windows: first PUT sent to last
@@ -61,9 +62,11 @@ def federation_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux /proc)."""
+    """User + system CPU time a process and its live descendants (API workers) have used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -139,7 +142,7 @@ def summarise(
     }
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, api_processes: int) -> dict[str, Any]:
     redis_port, port = free_port(), free_port()
     redis_proc = start_redis(redis_port)
     group = ProcessGroup(Path(tempfile.mkdtemp(prefix="fedloom-load-")))
@@ -148,12 +151,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "FEDLOOM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "FEDLOOM_ARTIFACT_DIR": str(group.log_dir / "artifacts"),
         "FEDLOOM_ACCESS_LOG": "false",
+        "FEDLOOM_WORKERS": str(api_processes),
         "OMP_NUM_THREADS": "1",
     }
     try:
         member = group.start("aggregator", ["aggregator", "--port", str(port)], env)
         group.wait_ready(member, f"http://127.0.0.1:{port}/readyz")
-        return asyncio.run(drive(port, redis.Redis(port=redis_port), member.process.pid, args))
+        result = asyncio.run(drive(port, redis.Redis(port=redis_port), member.process.pid, args))
+        return {"api_processes": api_processes, **result}
     finally:
         group.stop()
         redis_proc.terminate()
@@ -167,10 +172,14 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32, help="connections of the load process")
     parser.add_argument("--server-epochs", type=int, default=1, help="FedKTL alignment epochs on the server")
+    parser.add_argument("--api-processes", type=int, nargs="+", default=[1, 2], help="one run for each count")
     parser.add_argument("--out", type=Path, default=Path("bench/results/load.json"))
     args = parser.parse_args()
     load_before, probe = os.getloadavg(), speed_probe()
-    result = run(args)
+    runs = [run(args, count) for count in args.api_processes]
+    result = {**runs[0], "runs": runs}
+    if len(runs) > 1:
+        result["uploads_per_second_ratio"] = round(runs[-1]["uploads_per_second"] / runs[0]["uploads_per_second"], 3)
     result |= {
         "load_average_before": [round(x, 2) for x in load_before],
         "machine_speed_before": probe,

@@ -107,7 +107,9 @@ class Coordinator:
         clients = [c.client_id for c in self.registry.clients()]
         if len(clients) < config.min_clients:
             raise Conflict(f"{len(clients)} clients enrolled, the federation needs at least {config.min_clients}")
-        arch = reference_architecture(config, self.registry.clients())
+        enrolled = self.registry.clients()
+        get_algorithm(config.algorithm).check_architectures([c.architecture for c in enrolled if c.architecture])
+        arch = reference_architecture(config, enrolled)
         if not self.store.swap(key("start", fid), None, self.replica.encode()):  # one start wins, on any replica
             raise Conflict(f"federation {fid} is already starting")
         record.update(status="running", clients=clients, reference_arch=arch)
@@ -179,6 +181,7 @@ class Coordinator:
             download_bytes=metrics.download_bytes,
             accuracy=metrics.accuracy,
             accuracy_std=metrics.accuracy_std,
+            other_accuracy=metrics.other_accuracy,
             server=metrics.server,
             phase_seconds=phase_durations(phases),
             note=note.decode() if note else None,

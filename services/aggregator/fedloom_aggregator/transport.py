@@ -194,12 +194,15 @@ class ServiceTransport:
             self.book.wait_metrics_event(self.fid, round_, min(1.0, deadline - time.time()))
         self.book.set_phase(self.fid, round_, "evaluated")  # the guarded save takes no report from now on
         reports = [
-            EvalReport(round=round_, client_id=cid, correct=r.correct, total=r.total, loss=r.loss)
+            EvalReport(round=round_, client_id=cid, other_correct=r.other_correct, **r.model_dump(include=REPORTED))
             for cid, r in sorted(self.book.metrics(self.fid, round_).items())
             if cid in client_ids
         ]
         self.on_reports({r.client_id: r.correct / r.total if r.total else None for r in reports})
         return reports
+
+
+REPORTED = {"correct", "total", "loss"}
 
 
 @dataclass

@@ -154,7 +154,13 @@ class Agent:
         payload = self.package(task.federation_id, task.round + 1)
         report = session.algorithm.evaluate(session.ctx, payload)
         seconds = session.fit_seconds.get(task.round, 0.0)
-        metrics = MetricsReport(correct=report.correct, total=report.total, loss=report.loss, train_seconds=seconds)
+        metrics = MetricsReport(
+            correct=report.correct,
+            total=report.total,
+            loss=report.loss,
+            train_seconds=seconds,
+            other_correct=report.other_correct,
+        )
         accuracy = report.correct / report.total if report.total else 0.0
         log.info("%s: test accuracy %.4f (%d/%d)", _where(task, self.client_id), accuracy, report.correct, report.total)
         return Outgoing(task.federation_id, task.round, "metrics", metrics.model_dump_json().encode())

@@ -5,7 +5,7 @@ Tensors never travel in these; they go in `fedloom.wire.messages` over msgpack.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -100,6 +100,8 @@ class RoundSummary(ControlModel):
     download_bytes: int = 0
     accuracy: float | None = None
     accuracy_std: float | None = None
+    other_accuracy: dict[str, float] = Field(default_factory=dict)
+    """Sample-weighted accuracy of the clients' other models (Ditto's global, FedBABU's fine-tuned), by name."""
     phase_seconds: dict[str, float] = Field(default_factory=dict)
     server: dict[str, float] = Field(default_factory=dict)
     note: str | None = None
@@ -133,11 +135,14 @@ class MetricsReport(ControlModel):
     total: int = Field(ge=0, le=MAX_TEST_SAMPLES)
     loss: float = 0.0
     train_seconds: float = Field(0.0, ge=0)
+    other_correct: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=8)
+    """Correct predictions of the client's other models by name (Ditto's global model, FedBABU's fine-tuned
+    one), on the same test split; never part of `correct`."""
 
     @model_validator(mode="after")
     def correct_within_total(self) -> MetricsReport:
-        if self.correct > self.total:
-            raise ValueError(f"correct ({self.correct}) cannot exceed total ({self.total})")
+        if self.correct > self.total or any(v > self.total for v in self.other_correct.values()):
+            raise ValueError(f"correct predictions cannot exceed the {self.total} samples tested")
         return self
 
 
