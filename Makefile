@@ -106,3 +106,9 @@ bench: bench-comm
 .PHONY: dashboard-picture
 dashboard-picture: install
 	FEDLOOM_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(BIN)/pytest -q tests/services/aggregator/ui/test_dashboard_browser.py
+
+# FedProto and FedTGP on FMNIST20 + hcnn8, 10 rounds: s/round with --workers 1 and 2 (1 thread each) and on a
+# local two-node Ray cluster, in one run; speed-ups and whether the accuracies are identical.
+.PHONY: bench-parallel
+bench-parallel: install $(FMNIST20)/config.json
+	$(PY) bench/sim_parallel.py --data $(FMNIST20) --rounds 10 --out bench/results/sim_parallel.json

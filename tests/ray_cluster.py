@@ -1,4 +1,5 @@
-"""A Ray cluster of two nodes on this machine, as separate `ray start --block` processes with their own ports.
+"""For tests and benchmarks: a Ray cluster of two nodes on this machine, as separate `ray start --block`
+processes with their own ports.
 
 Stopped by terminating those two processes (each tears its node down); never with `ray stop`, which would
 stop every Ray process on the machine, other people's included. The temporary folder is a short one under
