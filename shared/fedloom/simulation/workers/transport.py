@@ -28,6 +28,8 @@ class WorkerBackend(Protocol):
 
 @dataclass
 class WorkerTransport:
+    """The Transport of a parallel run: client `cid` always goes to the worker whose placement holds it."""
+
     backend: WorkerBackend
     placement: list[list[int]]
     joined: set[int] = field(default_factory=set)
@@ -91,7 +93,7 @@ class WorkerTransport:
     def check(self, worker: int, data: bytes, expected: int) -> list[bytes]:
         reply = decode(data, WorkerReply)
         if reply.error or len(reply.results) != expected:
-            where = describe(self.backend.ready[worker])
+            where = location(self.backend.ready[worker])
             raise WorkerError(f"worker {worker} ({where}) failed on {reply.error or 'a short reply'}")
         return reply.results
 
@@ -103,5 +105,5 @@ class WorkerTransport:
         ]
 
 
-def describe(ready: WorkerReady) -> str:
+def location(ready: WorkerReady) -> str:
     return f"pid {ready.pid} on {ready.host}" + (f", Ray node {ready.node[:12]}" if ready.node else "")

@@ -13,7 +13,7 @@ from fedloom.algorithms import get_algorithm, make_config
 from fedloom.federation import run_federation
 from fedloom.simulation import SimulationConfig
 from fedloom.simulation.setup import build_env, load_dataset
-from fedloom.simulation.workers import WorkerError, worker_transport
+from fedloom.simulation.workers import WorkerError, WorkerTransport, worker_transport
 from fedloom.simulation.workers.host import ClientHost
 from fedloom.simulation.workers.local import LocalWorkers
 from fedloom.simulation.workers.messages import WorkerReply, WorkerRequest, setup_for
@@ -71,3 +71,14 @@ def test_a_failing_task_comes_back_as_an_error_naming_the_client(federation: Sim
     task = encode(RoundTask(kind="fit", round=0, client_id=7, payload=payload))  # not one of this worker's
     reply = decode(host.handle(encode(WorkerRequest(joins=[], tasks=[task]))), WorkerReply)
     assert reply.results == [] and reply.error.startswith("client 7:") and "KeyError" in reply.error
+
+
+def test_a_client_failing_on_its_worker_fails_the_round_naming_it(federation: SimulationConfig) -> None:
+    workers = LocalWorkers([setup_for(federation.model_copy(update={"clients": 2}), [0, 1], threads=1)])
+    try:
+        transport = WorkerTransport(workers, [[0, 1]])
+        garbled = GlobalPayload(round=1, tensors={"prototypes": torch.zeros(3), "classes": torch.zeros(5)})
+        with pytest.raises(WorkerError, match=r"worker 0 \(pid \d+ on .+\) failed on client 1: Traceback"):
+            transport.fit([1], garbled, GlobalPayload(round=0))
+    finally:
+        workers.close()
