@@ -114,3 +114,9 @@ dashboard-picture: install
 .PHONY: bench-pfl
 bench-pfl: install $(FMNIST20)/config.json
 	$(PY) bench/pfl_fmnist.py --data $(FMNIST20) --out bench/results/pfl_fmnist.json
+
+# FedProto and FedTGP on FMNIST20 + hcnn8, 10 rounds: s/round with --workers 1 and 2 (1 thread each) and on a
+# local two-node Ray cluster, in one run; speed-ups and whether the accuracies are identical.
+.PHONY: bench-parallel
+bench-parallel: install $(FMNIST20)/config.json
+	$(PY) bench/sim_parallel.py --data $(FMNIST20) --rounds 10 --out bench/results/sim_parallel.json

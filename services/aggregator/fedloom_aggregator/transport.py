@@ -184,11 +184,11 @@ class ServiceTransport:
         """Publish the new package; every client evaluates with it and reports metrics for the round."""
         round_ = payload.round - 1
         self.publish(payload, bootstrap)
+        self.book.set_evaluators(self.fid, round_, list(client_ids))
+        self.book.set_phase(self.fid, round_, "published")  # before the tasks go out: reports are taken from now
         if not self.book.marked(self.fid, round_, "evaluations_sent"):  # not again when resuming the round
-            self.book.set_evaluators(self.fid, round_, list(client_ids))
             self.dispatch("evaluate", round_, client_ids)
             self.book.mark(self.fid, round_, "evaluations_sent")
-        self.book.set_phase(self.fid, round_, "published")
         deadline = time.time() + self.config.round_deadline_seconds
         while self.book.metrics_count(self.fid, round_) < len(client_ids) and time.time() < deadline:
             self.book.wait_metrics_event(self.fid, round_, min(1.0, deadline - time.time()))

@@ -29,7 +29,29 @@ SIM_FLAGS: dict[str, tuple[type, str]] = {
     "seed": (int, "seed of every random choice"),
     "generator": (str, "FedKTL's generator: 'tiny' or a StyleGAN3 .pkl / converted folder"),
     "device": (str, "auto | cpu | cuda"),
-    "threads": (int, "torch CPU threads"),
+    "threads": (
+        int,
+        "torch CPU threads in all (default: every core this process may use; with --ray, the cluster's CPUs); "
+        "with workers, split evenly: workers x threads each never exceeds it, and fewer threads than workers "
+        "is refused",
+    ),
+    "workers": (
+        int,
+        "train the clients on N worker processes on this machine; each owns its clients (model, optimizer, RNG, "
+        "algorithm state) for the whole run and only the algorithm's messages cross. With 1 thread per worker a "
+        "seed gives the same accuracies for any N as in one process",
+    ),
+    "ray": (
+        str,
+        "run the workers as Ray actors on the cluster at ADDRESS ('auto', HOST:PORT, or 'local' to start one "
+        "here); needs pip install 'fedloom[ray]', fedloom and the data on every node; default workers: one per "
+        "thread. A worker (or actor) that dies stops the run with an error naming its clients",
+    ),
+    "gpus_per_client": (
+        float,
+        "with --ray: the GPU fraction each client reserves (Ray's fractional num_gpus; an actor asks for its "
+        "clients' sum, at most 1 or a whole number); actors with GPUs train on CUDA",
+    ),
     "out": (Path, "output directory (metrics.jsonl, summary.json, accuracy.png)"),
 }
 
@@ -46,7 +68,9 @@ def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def add_simulate(sub: Any) -> None:
-    p = sub.add_parser("simulate", help="run a whole federation in this process")
+    p = sub.add_parser(
+        "simulate", help="run a whole federation in this process (or on local / Ray workers: --workers, --ray)"
+    )
     p.add_argument("--config", type=Path, help="YAML file of settings (flags override it)")
     for name, (kind, text) in SIM_FLAGS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=text)

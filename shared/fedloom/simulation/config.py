@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fedloom.algorithms.base import TrainSettings
 from fedloom.errors import ConfigError
@@ -39,8 +39,28 @@ class SimulationConfig(BaseModel):
         "builtin", description="FedKTL's generator: 'builtin' (shipped), 'tiny' (random), or a StyleGAN3 pickle/folder"
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(
+        None, ge=1, description="torch CPU threads in all; with workers, split evenly among them (at least 1 each)"
+    )
+    workers: int | None = Field(
+        None, ge=1, description="worker processes that own and train the clients (None: all in this process)"
+    )
+    ray: str | None = Field(
+        None, description="Ray address ('auto', HOST:PORT, or 'local' to start one here): workers are Ray actors"
+    )
+    gpus_per_client: float = Field(0.0, ge=0, le=1, description="with Ray: the GPU fraction each client reserves")
     out: Path | None = None
+
+    @model_validator(mode="after")
+    def _gpus_need_ray(self) -> SimulationConfig:
+        if self.gpus_per_client and self.ray is None:
+            raise ValueError("gpus_per_client is a Ray resource: it needs ray (--ray ADDRESS)")
+        return self
+
+    @property
+    def parallel(self) -> bool:
+        """Whether clients live in worker processes (local or Ray) rather than in this process."""
+        return self.workers is not None or self.ray is not None
 
     def train_settings(self) -> TrainSettings:
         return TrainSettings(

@@ -6,6 +6,8 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +15,15 @@ import torch
 from tqdm import tqdm
 
 from fedloom.algorithms import get_algorithm, make_config
-from fedloom.federation import InProcessTransport, RoundMetrics, run_federation
+from fedloom.algorithms.base import ClientAlgorithm
+from fedloom.data.types import FederatedDataset
+from fedloom.federation import InProcessTransport, RoundMetrics, Transport, run_federation
 from fedloom.models import group_architectures
 from fedloom.runtime import resolve_device
 from fedloom.simulation.config import SimulationConfig
 from fedloom.simulation.plots import plot_accuracy
 from fedloom.simulation.setup import build_contexts, build_env, load_dataset
+from fedloom.simulation.workers import worker_transport
 from fedloom.wire import GlobalPayload
 
 
@@ -43,7 +48,6 @@ def summarise(cfg: SimulationConfig, history: list[RoundMetrics], setup_seconds:
         "mean_round_seconds": sum(m.seconds for m in history) / len(history),
         "setup_seconds": setup_seconds,
         "peak_rss_mb": peak_rss_mb(),
-        "threads": torch.get_num_threads(),
         "other_models": other_models(history),
         "config": cfg.model_dump(mode="json"),
     }
@@ -96,15 +100,29 @@ class RoundReporter:
 def run_simulation(cfg: SimulationConfig, progress: bool = True) -> SimulationResult:
     """Build the federation described by `cfg`, run it, write outputs under `cfg.out` (if set).
 
-    `cfg.threads` sets torch's CPU threads for the run only; the caller's setting is restored after.
+    `cfg.threads` sets torch's CPU threads for the run only (with workers: in all, split among them, and
+    the server half here gets one worker's share); the caller's setting is restored after.
     """
     previous = torch.get_num_threads()
-    if cfg.threads is not None:
-        torch.set_num_threads(cfg.threads)
     try:
         return simulate(cfg, progress)
     finally:
         torch.set_num_threads(previous)
+
+
+@contextmanager
+def open_transport(
+    cfg: SimulationConfig, client: ClientAlgorithm, dataset: FederatedDataset, device: torch.device
+) -> Iterator[tuple[Transport, dict[str, Any]]]:
+    """The clients in this process, or on workers (`cfg.workers` / `cfg.ray`); plus what the summary says of them."""
+    if not cfg.parallel:
+        if cfg.threads is not None:
+            torch.set_num_threads(cfg.threads)
+        yield InProcessTransport(client, build_contexts(cfg, dataset, device)), {"threads": torch.get_num_threads()}
+        return
+    with worker_transport(cfg, dataset) as (transport, plan):
+        torch.set_num_threads(plan.threads_per_worker)  # the server half: one worker's share, as runs compare alike
+        yield transport, {"threads": plan.threads_per_worker * plan.workers, "workers": transport.describe()}
 
 
 def simulate(cfg: SimulationConfig, progress: bool) -> SimulationResult:
@@ -114,15 +132,15 @@ def simulate(cfg: SimulationConfig, progress: bool) -> SimulationResult:
     algorithm_config = make_config(spec, cfg.options)
     device = resolve_device(cfg.device)
     dataset = load_dataset(cfg)
-    contexts = build_contexts(cfg, dataset, device)
-    server = spec.make_server(algorithm_config)
-    state = server.init(build_env(cfg, spec, dataset, device))
-    transport = InProcessTransport(spec.make_client(algorithm_config), contexts)
-    setup_seconds = time.perf_counter() - started
-    with RoundReporter(cfg, progress) as report:
-        rng = torch.Generator().manual_seed(cfg.seed)
-        outcome = run_federation(server, state, transport, sorted(contexts), cfg.rounds, cfg.join_ratio, rng, report)
-    summary = summarise(cfg, outcome.history, setup_seconds)
+    client_ids = sorted(data.client_id for data in dataset.clients)
+    with open_transport(cfg, spec.make_client(algorithm_config), dataset, device) as (transport, placement):
+        server = spec.make_server(algorithm_config)
+        state = server.init(build_env(cfg, spec, dataset, device))
+        setup_seconds = time.perf_counter() - started
+        with RoundReporter(cfg, progress) as report:
+            rng = torch.Generator().manual_seed(cfg.seed)
+            outcome = run_federation(server, state, transport, client_ids, cfg.rounds, cfg.join_ratio, rng, report)
+    summary = {**summarise(cfg, outcome.history, setup_seconds), **placement}
     if cfg.out is not None:
         (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         plot_accuracy(outcome.history, cfg.out / "accuracy.png", title=f"{cfg.algorithm} on {cfg.dataset}")

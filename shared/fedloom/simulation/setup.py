@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import torch
@@ -30,25 +31,35 @@ def load_dataset(cfg: SimulationConfig) -> FederatedDataset:
     return load_federated_dataset(DatasetSpec.model_validate(fields))
 
 
-def build_contexts(cfg: SimulationConfig, dataset: FederatedDataset, device: torch.device) -> dict[int, ClientContext]:
-    """One context per client: model i mod n of the group, seeded, on `device`, data moved there once."""
-    settings = cfg.train_settings()
-    contexts = {}
-    for index, data in enumerate(dataset.clients):
-        architecture = client_architecture(cfg.models, index)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(model_seed(cfg.seed, architecture))
-            model = build_model(architecture, dataset.input_shape, dataset.num_classes, cfg.feature_dim).to(device)
-        contexts[data.client_id] = ClientContext(
-            client_id=data.client_id,
-            model=model,
-            data=data,
-            num_classes=dataset.num_classes,
-            settings=settings,
-            rng=torch.Generator().manual_seed(client_seed(cfg.seed, data.client_id)),
-            device=device,
-        )
-    return contexts
+def build_contexts(
+    cfg: SimulationConfig, dataset: FederatedDataset, device: torch.device, client_ids: Collection[int] | None = None
+) -> dict[int, ClientContext]:
+    """One context per client (or per client in `client_ids`): model i mod n of the group, seeded, on `device`,
+    data moved there once. A worker that builds only its own clients gets the very same contexts."""
+    return {
+        data.client_id: build_context(cfg, dataset, index, device)
+        for index, data in enumerate(dataset.clients)
+        if client_ids is None or data.client_id in client_ids
+    }
+
+
+def build_context(cfg: SimulationConfig, dataset: FederatedDataset, index: int, device: torch.device) -> ClientContext:
+    """The context of the client at position `index` of `dataset.clients`: weights from the run seed and its
+    architecture, batch order from the run seed and its id (fedloom.runtime)."""
+    data = dataset.clients[index]
+    architecture = client_architecture(cfg.models, index)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(model_seed(cfg.seed, architecture))
+        model = build_model(architecture, dataset.input_shape, dataset.num_classes, cfg.feature_dim).to(device)
+    return ClientContext(
+        client_id=data.client_id,
+        model=model,
+        data=data,
+        num_classes=dataset.num_classes,
+        settings=cfg.train_settings(),
+        rng=torch.Generator().manual_seed(client_seed(cfg.seed, data.client_id)),
+        device=device,
+    )
 
 
 def build_env(
