@@ -29,6 +29,19 @@ ADMIN = "faults-admin-token-0123456789abcdef"
 MSGPACK = {"Content-Type": "application/msgpack"}
 
 
+# Three short FedTGP rounds, for the tests that kill aggregators mid-round and compare with an uninterrupted run.
+FEDTGP_ROUNDS, FEDTGP_CLASSES, FEDTGP_DIM = 3, 4, 16
+FEDTGP_CONFIG = {
+    "algorithm": "fedtgp",
+    "options": {"server_epochs": 5},
+    "num_classes": FEDTGP_CLASSES,
+    "feature_dim": FEDTGP_DIM,
+    "input_shape": [1, 8, 8],
+    "rounds": FEDTGP_ROUNDS,
+    "round_deadline_seconds": 120,
+    "seed": 7,
+}
+
 FEDKTL_CLASSES = 4
 FEDKTL_SHAPE = (FEDKTL_CLASSES, FEDKTL_CLASSES)  # FedKTL uploads C x C prototypes
 REMOTE_FEDKTL = {  # two short FedKTL rounds with images from the generator service

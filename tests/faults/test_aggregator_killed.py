@@ -5,21 +5,21 @@ exactly the global state of an uninterrupted run of the same config and seed."""
 from __future__ import annotations
 
 import torch
-from cluster import Cluster, ScriptedClient, report_all, sigkill, upload_all
+from cluster import (
+    FEDTGP_CLASSES,
+    FEDTGP_CONFIG,
+    FEDTGP_DIM,
+    FEDTGP_ROUNDS,
+    Cluster,
+    ScriptedClient,
+    report_all,
+    sigkill,
+    upload_all,
+)
 
 from fedloom.ops.processes import LocalProcess
 
-ROUNDS, CLASSES, DIM = 3, 4, 16
-CONFIG = {
-    "algorithm": "fedtgp",
-    "options": {"server_epochs": 5},
-    "num_classes": CLASSES,
-    "feature_dim": DIM,
-    "input_shape": [1, 8, 8],
-    "rounds": ROUNDS,
-    "round_deadline_seconds": 120,
-    "seed": 7,
-}
+ROUNDS, CLASSES, DIM, CONFIG = FEDTGP_ROUNDS, FEDTGP_CLASSES, FEDTGP_DIM, FEDTGP_CONFIG
 
 
 def test_a_killed_aggregator_resumes_the_round_and_ends_as_an_uninterrupted_run(cluster: Cluster) -> None:

@@ -9,7 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import torch
-from cluster import Cluster, ScriptedClient, report_all, sigkill, upload_all, wait_until
+from cluster import (
+    FEDTGP_CLASSES,
+    FEDTGP_CONFIG,
+    FEDTGP_DIM,
+    FEDTGP_ROUNDS,
+    Cluster,
+    ScriptedClient,
+    report_all,
+    sigkill,
+    upload_all,
+    wait_until,
+)
 
 from fedloom.ops.processes import LocalProcess, free_port
 from fedloom.wire.control import Task
@@ -17,17 +28,7 @@ from fedloom_aggregator.leases import lease_key
 from fedloom_aggregator.transport import client_queue
 
 LEASE = "2"
-ROUNDS, CLASSES, DIM = 3, 4, 16
-CONFIG = {
-    "algorithm": "fedtgp",
-    "options": {"server_epochs": 5},
-    "num_classes": CLASSES,
-    "feature_dim": DIM,
-    "input_shape": [1, 8, 8],
-    "rounds": ROUNDS,
-    "round_deadline_seconds": 120,
-    "seed": 7,
-}
+ROUNDS, CLASSES, DIM, CONFIG = FEDTGP_ROUNDS, FEDTGP_CLASSES, FEDTGP_DIM, FEDTGP_CONFIG
 
 
 def holder_pid(cluster: Cluster, fid: str) -> int | None:
