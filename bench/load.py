@@ -49,15 +49,17 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
 
 
 def federation_config(args: argparse.Namespace) -> dict[str, Any]:
+    """FedKTL (C x C uploads, server alignment over the uploaded pairs), or FedProto with K = C (the same
+    uploads, a per-class mean on the server: the round's control work with almost no server compute)."""
     return {
-        "algorithm": "fedktl",
+        "algorithm": args.algorithm,
         "num_classes": args.classes,
-        "feature_dim": 64,
+        "feature_dim": args.classes if args.algorithm == "fedproto" else 64,
         "input_shape": [1, 28, 28],
         "rounds": args.rounds,
         "round_deadline_seconds": 300,
         "generator": "tiny",
-        "options": {"server_epochs": args.server_epochs},
+        "options": {"server_epochs": args.server_epochs} if args.algorithm == "fedktl" else {},
     }
 
 
@@ -172,6 +174,7 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32, help="connections of the load process")
     parser.add_argument("--server-epochs", type=int, default=1, help="FedKTL alignment epochs on the server")
+    parser.add_argument("--algorithm", choices=["fedktl", "fedproto"], default="fedktl")
     parser.add_argument("--api-processes", type=int, nargs="+", default=[1, 2], help="one run for each count")
     parser.add_argument("--out", type=Path, default=Path("bench/results/load.json"))
     args = parser.parse_args()
@@ -186,6 +189,7 @@ def main() -> None:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
         "concurrency": args.concurrency,
+        "algorithm": args.algorithm,
         "fedktl_server_epochs": args.server_epochs,
         "generator": "tiny",
     }
