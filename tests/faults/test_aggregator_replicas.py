@@ -27,7 +27,7 @@ from fedloom.wire.control import Task
 from fedloom_aggregator.leases import lease_key
 from fedloom_aggregator.transport import client_queue
 
-LEASE = "2"
+LEASE = "3"
 ROUNDS, CLASSES, DIM, CONFIG = FEDTGP_ROUNDS, FEDTGP_CLASSES, FEDTGP_DIM, FEDTGP_CONFIG
 
 

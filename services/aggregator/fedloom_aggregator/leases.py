@@ -69,7 +69,12 @@ class Lease:
             self.store.swap(lease_key(self.fid), self.owner.encode(), None)
 
     def check(self) -> None:
-        """Raise LeaseLost when the lease is gone: the loop must write nothing more."""
+        """Raise LeaseLost when the lease is gone, as the store says now (a keeper starved of CPU may not have
+        noticed yet): the loop must write and send nothing more."""
+        if not self.lost.is_set():
+            with contextlib.suppress(StoreUnavailable):  # the store away: held until the keeper says otherwise
+                if self.store.get(lease_key(self.fid)) != self.owner.encode():
+                    self.lost.set()
         if self.lost.is_set():
             raise LeaseLost(f"federation {self.fid}: replica {self.owner} lost its lease")
 

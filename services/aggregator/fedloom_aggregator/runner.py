@@ -75,6 +75,7 @@ class FederationRunner:
             inline_bytes=self.inline_bytes,
             on_uploads=self.on_uploads,
             on_reports=self.on_reports,
+            fence=self.fence,
         )
         inner = spec.make_server(make_config(spec, self.config.options))
         server = GeneratorFallback(inner, transport, proceed=self.config.on_generator_failure == "proceed")

@@ -82,6 +82,9 @@ class ServiceTransport:
     on_uploads: Callable[[dict[int, int]], None] = no_activity
     """Told each closed round's counted uploads (client id -> bytes), once per round."""
     on_reports: Callable[[dict[int, float | None]], None] = no_activity
+    fence: Callable[[], None] = lambda: None
+    """Raises when this process may no longer act for the federation (its lease is gone): checked before
+    tasks go out, so a replica that lost its lease sends no task twice."""
     """Told each round's reported accuracies (client id -> accuracy, None without test samples)."""
 
     def __post_init__(self) -> None:
@@ -111,6 +114,7 @@ class ServiceTransport:
         return len(data) + sum(len(self.artifacts.get(blob_key(self.fid, digest))) for digest in refs)
 
     def dispatch(self, kind: str, round_: int, client_ids: Sequence[int]) -> None:
+        self.fence()
         task = Task(federation_id=self.fid, round=round_, kind=kind, config=self.config)
         body = task.model_dump_json().encode()
         self.store.rpush_each([(client_queue(cid), body) for cid in client_ids])
