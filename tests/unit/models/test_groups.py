@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from fedloom.errors import ConfigError
@@ -15,6 +16,7 @@ from fedloom.models import (
     group_architectures,
     group_names,
 )
+from fedloom.models.step_linear import StepLinear
 
 CHEAP_GROUPS = ["hcnn8", "cnn4", "cpu4"]
 SHAPES = [(1, 28, 28), (3, 32, 32), (3, 64, 64)]
@@ -132,3 +134,20 @@ def test_invalid_arguments(index: int, shape: tuple[int, ...], classes: int, dim
 def test_unknown_architecture() -> None:
     with pytest.raises(ConfigError, match="unknown architecture 'vgg'.*resnet18"):
         build_model("vgg", (3, 32, 32), 10)
+
+
+@pytest.mark.parametrize("arch", group_architectures("hcnn8"))
+def test_fully_connected_layers_give_f_linear_bits_at_batch_10(arch: str) -> None:
+    """One product form in every process (issue 19, item 7): each fully connected layer of hcnn8 on FMNIST
+    shapes returns F.linear's exact bits for 10 rows, with and without its fused SGD step. (W x^T)^T rounds
+    differently at these widths, so a form picked by timing (per process, per host) fails here where it wins."""
+    model = build_model(arch, (1, 28, 28), num_classes=10, feature_dim=512)
+    rows = torch.Generator().manual_seed(0)
+    for layer in (m for m in model.modules() if isinstance(m, StepLinear)):
+        x = torch.randn(10, layer.in_features, generator=rows)
+        expected = F.linear(x, layer.weight, layer.bias)
+        with torch.no_grad():
+            assert torch.equal(layer(x), expected), (layer.in_features, layer.out_features)
+        layer.step_lr = 0.1  # the fused path's forward (no backward here, so the weights stay put)
+        assert torch.equal(layer(x.requires_grad_()), expected), (layer.in_features, layer.out_features)
+        layer.step_lr = None
