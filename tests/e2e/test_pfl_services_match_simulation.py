@@ -15,7 +15,14 @@ from fedloom.algorithms import algorithm_names
 from fedloom.ops.packages import download_package
 from fedloom.simulation import SimulationConfig, run_simulation
 
-ALGORITHMS = [a for a in ("fedala", "feddbe", "fedavg", "ditto") if a in algorithm_names()]
+CASES = {
+    "fedala": {},
+    "feddbe": {},
+    "feddbe-mr": {"kl_weight": 50.0, "momentum": 1.0},  # round 0 is the initialisation: means, not weights
+    "fedavg": {},
+    "ditto": {},
+}
+ALGORITHMS = [case for case in CASES if case.split("-")[0] in algorithm_names()]
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +31,10 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Clien
         yield admin
 
 
-def simulate(algorithm: str) -> tuple[dict[str, torch.Tensor], list[float], list[dict[str, float]]]:
+def simulate(case: str) -> tuple[dict[str, torch.Tensor], list[float], list[dict[str, float]]]:
     cfg = SimulationConfig(
-        algorithm=algorithm,
+        algorithm=case.split("-")[0],
+        options=CASES[case],
         dataset="synthetic",
         dataset_options={"samples": SAMPLES},
         clients=CLIENTS,
@@ -41,12 +49,12 @@ def simulate(algorithm: str) -> tuple[dict[str, torch.Tensor], list[float], list
     return outcome.final_payload.tensors, [m.accuracy for m in history], [m.other_accuracy for m in history]
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_services_equal_the_simulation(federation: httpx.Client, algorithm: str) -> None:
-    state = run_services(federation, algorithm, {})
+@pytest.mark.parametrize("case", ALGORITHMS)
+def test_services_equal_the_simulation(federation: httpx.Client, case: str) -> None:
+    state = run_services(federation, case.split("-")[0], CASES[case])
     package = download_package(federation, str(state["federation_id"]), ROUNDS)
     assert package is not None
-    tensors, accuracies, others = simulate(algorithm)
+    tensors, accuracies, others = simulate(case)
     assert set(package.tensors) == set(tensors)
     for name, value in tensors.items():
         torch.testing.assert_close(package.tensors[name], value, atol=1e-5, rtol=0, msg=name)

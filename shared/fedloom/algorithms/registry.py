@@ -26,6 +26,8 @@ _PACKAGES = {
     "fedrep": "fedloom.algorithms.fedrep",
     "fedbabu": "fedloom.algorithms.fedbabu",
     "ditto": "fedloom.algorithms.ditto",
+    "fedala": "fedloom.algorithms.fedala",
+    "feddbe": "fedloom.algorithms.feddbe",
 }
 
 

@@ -63,6 +63,8 @@ FORMULAS: dict[str, tuple[Size, Size]] = {
     # one architecture for all (pfl_algorithms.md 12): the whole model, or the base without the head
     "fedavg": (Size(SHARED), Size(SHARED)),
     "ditto": (Size(SHARED), Size(SHARED)),
+    "fedala": (Size(SHARED), Size(SHARED)),  # W stays on the client
+    "feddbe": (Size(SHARED), Size(SHARED)),  # b stays on the client; no init round with kl_weight 0
     "fedper": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     "fedrep": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     "fedbabu": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
