@@ -115,6 +115,14 @@ dashboard-picture: install
 bench-pfl: install $(FMNIST20)/config.json
 	$(PY) bench/pfl_fmnist.py --data $(FMNIST20) --out bench/results/pfl_fmnist.json
 
+# FedTGP and FedProto with differentially private uploads (FMNIST20 + hcnn8, 50 rounds, epsilon 1, 4, 8, inf):
+# best accuracy against epsilon, privacy.json and docs/privacy_tradeoff.png (8 runs, two side by side, ~30 min).
+.PHONY: bench-privacy
+bench-privacy: install $(FMNIST20)/config.json
+	$(PY) bench/privacy.py --data $(FMNIST20) --out bench/results/privacy.json --plot docs/privacy_tradeoff.png
+
+bench: bench-privacy
+
 # FedProto and FedTGP on FMNIST20 + hcnn8, 10 rounds: s/round with --workers 1 and 2 (1 thread each) and on a
 # local two-node Ray cluster, in one run; speed-ups and whether the accuracies are identical.
 .PHONY: bench-parallel

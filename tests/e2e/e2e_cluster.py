@@ -70,9 +70,11 @@ def enrol_agent(
         time.sleep(0.2)
 
 
-def run_services(admin: httpx.Client, algorithm: str, options: dict[str, object]) -> dict[str, object]:
-    """A federation of `algorithm` to its end; returns its final state."""
-    config = {
+def run_services(
+    admin: httpx.Client, algorithm: str, options: dict[str, object], training: dict[str, object] | None = None
+) -> dict[str, object]:
+    """A federation of `algorithm` (with `training` settings, if given) to its end; returns its final state."""
+    config: dict[str, object] = {
         "algorithm": algorithm,
         "options": options,
         "num_classes": 10,
@@ -83,6 +85,8 @@ def run_services(admin: httpx.Client, algorithm: str, options: dict[str, object]
         "generator": "remote",
         "round_deadline_seconds": 300,
     }
+    if training is not None:
+        config["training"] = training
     fid = admin.post("/v1/federations", json=config).json()["federation_id"]
     started = admin.post(f"/v1/federations/{fid}/start")
     assert started.status_code == 200, started.text

@@ -76,6 +76,7 @@ class Coordinator:
     def create(self, config: FederationConfig) -> str:
         spec = get_algorithm(config.algorithm)
         make_config(spec, config.options)  # refuse bad options now, not at start
+        spec.check_privacy(config.training.privacy)
         check_shared_architecture(config)
         fid = uuid.uuid4().hex[:12]
         record = {"config": config.model_dump(mode="json"), "status": "created", "clients": [], "rounds": []}
@@ -182,6 +183,8 @@ class Coordinator:
             accuracy=metrics.accuracy,
             accuracy_std=metrics.accuracy_std,
             other_accuracy=metrics.other_accuracy,
+            epsilon_by_client=metrics.epsilon_by_client,
+            epsilon_max=max(metrics.epsilon_by_client.values(), default=None),
             server=metrics.server,
             phase_seconds=phase_durations(phases),
             note=note.decode() if note else None,

@@ -16,6 +16,7 @@ from fedloom.data.types import ClientData
 from fedloom.errors import ConfigError
 from fedloom.generation.protocol import ImageGenerator
 from fedloom.models.base import BaseHeadModel
+from fedloom.privacy.config import PrivacyConfig
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
 State = TypeVar("State")
@@ -31,6 +32,8 @@ class TrainSettings(BaseModel):
     eval_batch_size: int = Field(256, ge=1)
     """Rows per evaluation-mode pass: a few hundred keep a small CNN's activations in cache on CPUs
     (hcnn8 on 1x28x28: 91 us a sample at 256, 131 us at 1000)."""
+    privacy: PrivacyConfig | None = None
+    """Differentially private uploads (`fedloom.privacy`), planned: its noise multiplier is set."""
 
 
 class AlgorithmConfig(BaseModel):
@@ -117,8 +120,20 @@ class AlgorithmSpec(Generic[State]):
     """Optional `(update, env, algorithm config)` check for uploads whose shapes depend on more than
     (classes, feature_dim), e.g. a shared model built from `env.reference_arch`."""
     one_architecture: bool = False
+    local_privacy: bool = False
+    """The client half releases only noisy per-class means when `TrainSettings.privacy` is set
+    (`fedloom.algorithms.private_upload`); `check_privacy` refuses privacy settings for the others."""
     """Every client must have the same architecture (FedAvg and the personalised algorithms average whole
     models or bases): `check_architectures` refuses anything else."""
+
+    def check_privacy(self, privacy: PrivacyConfig | None) -> None:
+        """ConfigError (a 422 in the services) for privacy settings this algorithm cannot honour."""
+        if privacy is not None and not self.local_privacy:
+            raise ConfigError(
+                f"{self.name} has no differentially private upload: privacy settings apply to the prototype and "
+                "logit algorithms (fedproto, fedtgp, fedktl, fd, fedgh); weight-sharing algorithms would need "
+                "central DP (clipped updates, noise at the server), which FedLoom does not offer yet"
+            )
 
     def check_architectures(self, architectures: Sequence[str]) -> None:
         """ConfigError (a 422 in the services) when this algorithm needs one architecture and gets several."""

@@ -14,6 +14,7 @@ from torch import nn
 
 from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext
+from fedloom.algorithms.private_upload import class_mean_upload
 from fedloom.models.base import BaseHeadModel
 from fedloom.models.step_linear import StepLinear
 from fedloom.wire import ClientUpdate, EvalReport
@@ -206,12 +207,4 @@ class ClassMeanAccumulator:
 
 def prototype_update(ctx: ClientContext, round_: int, loss: float) -> ClientUpdate:
     """The upload of FedTGP and FedGH: per-class mean features of the *trained* model (eval mode) on the train split."""
-    features = features_of(ctx, ctx.data.train_x)
-    classes, means = wire_protos.class_means(features, ctx.data.train_y.to(ctx.device), ctx.num_classes)
-    return ClientUpdate(
-        round=round_,
-        client_id=ctx.client_id,
-        num_samples=ctx.data.num_train,
-        tensors=wire_protos.pack(classes, means),
-        values={"loss": loss},
-    )
+    return class_mean_upload(ctx, round_, loss, features_of(ctx, ctx.data.train_x))

@@ -114,6 +114,7 @@ def show_federation(client: OperatorClient, args: argparse.Namespace) -> tuple[A
         f"rounds         {row.progress}",
         f"accuracy       last {row.last_accuracy}, best {row.best_accuracy}",
         f"clients        {', '.join(map(str, state.clients)) or '-'}",
+        f"privacy        {row.privacy}",
         "",
         table(state) if state.rounds else "(no finished rounds yet)",
     ]

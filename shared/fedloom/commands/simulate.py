@@ -89,6 +89,14 @@ def add_simulate(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="data set setting, e.g. --dataset-option samples=800 (repeatable)",
     )
+    p.add_argument(
+        "--privacy",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="differentially private uploads, e.g. --privacy epsilon=8 --privacy clip=5 (delta=1e-5 unless "
+        "given; or noise_multiplier=Z instead of epsilon); prototype and logit algorithms only",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_simulate)
 
@@ -99,6 +107,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     overrides = {name: getattr(args, name) for name in SIM_FLAGS}
     if args.option:
         overrides["options"] = parse_options(args.option)
+    if args.privacy:
+        overrides["privacy"] = parse_options(args.privacy)
     if args.dataset_option:
         overrides["dataset_options"] = parse_options(args.dataset_option)
     cfg = load_config(args.config, overrides)

@@ -20,6 +20,7 @@ import torch
 
 from fedloom.algorithms.base import ServerAlgorithm
 from fedloom.federation.transport import Transport
+from fedloom.privacy.ledger import EPSILON
 from fedloom.wire import EvalReport, GlobalPayload
 
 
@@ -37,6 +38,8 @@ class RoundMetrics:
     server: dict[str, float]
     other_accuracy: dict[str, float] = field(default_factory=dict)
     """Sample-weighted accuracy of the clients' other models by name (`EvalReport.other_correct`)."""
+    epsilon_by_client: dict[int, float] = field(default_factory=dict)
+    """With privacy: the epsilon each client has spent so far (its last upload's `epsilon`), by client id."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,7 +96,7 @@ def run_federation(
     """Run rounds `first_round` .. `rounds - 1`; `on_round` sees each round's metrics as soon as it is done,
     then `on_state(next_round, state, rng)` the state to resume from (`state` and `rng` as they were
     after round `first_round - 1` when resuming)."""
-    history = []
+    history, spent = [], dict[int, float]()
     bootstrap, payload = server.bootstrap(state), server.broadcast(state)
     for round_ in range(first_round, rounds):
         started = time.perf_counter()
@@ -104,6 +107,7 @@ def run_federation(
         reports = transport.evaluate(client_ids, payload, bootstrap)
         accuracy, spread = weighted_accuracy(reports)
         losses = [u.values.get("loss", 0.0) for u in outcome.updates]
+        spent |= {u.client_id: u.values[EPSILON] for u in outcome.updates if EPSILON in u.values}
         metrics = RoundMetrics(
             round=round_,
             accuracy=accuracy,
@@ -116,6 +120,7 @@ def run_federation(
             uploads=len(outcome.updates),
             server=dict(payload.values),
             other_accuracy=other_accuracies(reports),
+            epsilon_by_client=dict(sorted(spent.items())),
         )
         history.append(metrics)
         on_round(metrics)

@@ -62,6 +62,7 @@ class FederationRow:
     last_accuracy: str
     best_accuracy: str
     clients: int
+    privacy: str = "off"
 
 
 def client_row(info: ClientInfo, now: float) -> ClientRow:
@@ -89,4 +90,15 @@ def federation_row(state: FederationState) -> FederationRow:
         last_accuracy=percent(accuracies[-1] if accuracies else None),
         best_accuracy=percent(max(accuracies) if accuracies else None),
         clients=len(state.clients),
+        privacy=privacy_text(state),
     )
+
+
+def privacy_text(state: FederationState) -> str:
+    """'off', or the largest epsilon any client has spent against the budget: 'ε 3.21 of 8 (δ 1e-05)'."""
+    privacy = state.config.training.privacy
+    if privacy is None:
+        return "off"
+    spent = [r.epsilon_max for r in state.rounds if r.epsilon_max is not None]
+    budget = "no budget" if privacy.epsilon is None else f"of {privacy.epsilon:g}"
+    return f"ε {spent[-1] if spent else 0.0:.2f} {budget} (δ {privacy.delta:g}, noise ×{privacy.noise_multiplier:.3g})"

@@ -17,13 +17,17 @@ from fedloom.wire.control import FederationState  # noqa: E402
 
 
 def table(state: FederationState) -> str:
-    header = f"{'round':>5}  {'accuracy':>8}  {'std':>6}  {'upload B':>9}  {'download B':>10}  phases (s)"
+    """One line per round; with privacy an epsilon column (the largest any client has spent so far)."""
+    private = state.config.training.privacy is not None
+    header = f"{'round':>5}  {'accuracy':>8}  {'std':>6}  {'upload B':>9}  {'download B':>10}  "
+    header += f"{'epsilon':>7}  phases (s)" if private else "phases (s)"
     rows = [header, "-" * len(header)]
     for r in state.rounds:
         phases = " ".join(f"{k}={v:.1f}" for k, v in r.phase_seconds.items())
+        epsilon = f"{r.epsilon_max or 0:>7.3f}  " if private else ""
         rows.append(
             f"{r.round:>5}  {r.accuracy or 0:>8.4f}  {r.accuracy_std or 0:>6.3f}  {r.upload_bytes:>9}  "
-            f"{r.download_bytes:>10}  {phases}"
+            f"{r.download_bytes:>10}  {epsilon}{phases}"
         )
     return "\n".join(rows)
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from fedloom.algorithms.base import TrainSettings
 from fedloom.errors import ConfigError
+from fedloom.privacy.config import PrivacyConfig, plan_privacy
 
 
 class SimulationConfig(BaseModel):
@@ -50,6 +51,14 @@ class SimulationConfig(BaseModel):
     )
     gpus_per_client: float = Field(0.0, ge=0, le=1, description="with Ray: the GPU fraction each client reserves")
     out: Path | None = None
+    privacy: PrivacyConfig | None = Field(
+        None, description="differentially private uploads: {epsilon, delta, clip} or {noise_multiplier, clip}"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plan_privacy_over_the_rounds(cls, data: Any) -> Any:
+        return plan_privacy(data, int(data.get("rounds", 50))) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _gpus_need_ray(self) -> SimulationConfig:
@@ -68,6 +77,7 @@ class SimulationConfig(BaseModel):
             batch_size=self.batch_size,
             lr=self.lr,
             eval_batch_size=self.eval_batch_size,
+            privacy=self.privacy,
         )
 
 

@@ -49,8 +49,17 @@ def summarise(cfg: SimulationConfig, history: list[RoundMetrics], setup_seconds:
         "setup_seconds": setup_seconds,
         "peak_rss_mb": peak_rss_mb(),
         "other_models": other_models(history),
+        "privacy": privacy_summary(cfg, history),
         "config": cfg.model_dump(mode="json"),
     }
+
+
+def privacy_summary(cfg: SimulationConfig, history: list[RoundMetrics]) -> dict[str, Any] | None:
+    """The planned settings (noise multiplier included) and the largest epsilon any client spent."""
+    if cfg.privacy is None:
+        return None
+    spent = history[-1].epsilon_by_client
+    return {**cfg.privacy.model_dump(), "epsilon_spent_max": max(spent.values(), default=0.0)}
 
 
 def other_models(history: list[RoundMetrics]) -> dict[str, dict[str, float | int]]:
@@ -129,6 +138,7 @@ def simulate(cfg: SimulationConfig, progress: bool) -> SimulationResult:
     started = time.perf_counter()
     spec = get_algorithm(cfg.algorithm)
     spec.check_architectures(group_architectures(cfg.models))
+    spec.check_privacy(cfg.privacy)
     algorithm_config = make_config(spec, cfg.options)
     device = resolve_device(cfg.device)
     dataset = load_dataset(cfg)

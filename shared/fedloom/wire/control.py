@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fedloom.privacy.config import PrivacyConfig, plan_privacy
+
 RoundPhase = Literal["open", "collecting", "aggregating", "generating", "published", "evaluated", "failed"]
 """published: the package is out and the selected clients evaluate it; evaluated: their reports are in (or the
 deadline passed) and no more are taken."""
@@ -57,10 +59,26 @@ class TrainingConfig(ControlModel):
     local_epochs: int = Field(1, ge=1)
     batch_size: int = Field(10, ge=1)
     lr: float = Field(0.01, gt=0)
+    privacy: PrivacyConfig | None = Field(
+        None,
+        description="differentially private uploads: {epsilon, delta, clip} or {noise_multiplier, clip}; "
+        "an epsilon budget is planned over the federation's rounds",
+    )
 
 
 class FederationConfig(ControlModel):
     """What an admin posts to create a federation."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plan_privacy_over_the_rounds(cls, data: Any) -> Any:
+        """`training.privacy.releases` defaults to `rounds`, so the noise is fixed when the federation is made."""
+        if not isinstance(data, dict) or not isinstance(data.get("training"), dict):
+            return data
+        rounds = data.get("rounds")
+        if not isinstance(rounds, int):
+            return data  # the field's own validation reports it
+        return {**data, "training": plan_privacy(data["training"], rounds)}
 
     algorithm: str
     options: dict[str, Any] = Field(default_factory=dict)
@@ -102,6 +120,9 @@ class RoundSummary(ControlModel):
     accuracy_std: float | None = None
     other_accuracy: dict[str, float] = Field(default_factory=dict)
     """Sample-weighted accuracy of the clients' other models (Ditto's global, FedBABU's fine-tuned), by name."""
+    epsilon_by_client: dict[int, float] = Field(default_factory=dict)
+    """With privacy: the epsilon each client has spent so far, as its last upload said."""
+    epsilon_max: float | None = None
     phase_seconds: dict[str, float] = Field(default_factory=dict)
     server: dict[str, float] = Field(default_factory=dict)
     note: str | None = None

@@ -14,4 +14,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_class_logits,
     make_server=FDServer,
     description="federated distillation of class logits (Jeong et al., 2018), MSE form",
+    local_privacy=True,
 )

@@ -10,7 +10,8 @@ from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fd.config import FDConfig
 from fedloom.algorithms.fd.math import logit_distillation
 from fedloom.algorithms.fedproto.client import downloaded_table
-from fedloom.algorithms.training import ClassMeanAccumulator, evaluate_head, model_group, train_local
+from fedloom.algorithms.private_upload import check_privacy_budget, class_mean_upload
+from fedloom.algorithms.training import ClassMeanAccumulator, evaluate_head, map_in_batches, model_group, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
 
@@ -19,6 +20,7 @@ class FDClient(NoBootstrap):
         self.config = config
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        check_privacy_budget(ctx)
         table = downloaded_table(ctx, payload, ctx.num_classes)
         seen = ClassMeanAccumulator(ctx.num_classes, ctx.num_classes, ctx.device)
 
@@ -31,6 +33,10 @@ class FDClient(NoBootstrap):
             return loss
 
         loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
+        if ctx.settings.privacy is not None:  # each sample once, from the trained model
+            ctx.model.eval()
+            logits = map_in_batches(ctx.model, ctx.data.train_x.to(ctx.device), ctx.settings.eval_batch_size)
+            return class_mean_upload(ctx, payload.round, loss, logits)
         return ClientUpdate(
             round=payload.round,
             client_id=ctx.client_id,

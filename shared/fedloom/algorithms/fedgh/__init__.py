@@ -15,4 +15,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_feature_prototypes,
     make_server=FedGHServer,
     description="global head trained on prototypes (Yi et al., ACM MM'23)",
+    local_privacy=True,
 )

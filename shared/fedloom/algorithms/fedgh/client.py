@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fedgh.config import FedGHConfig
+from fedloom.algorithms.private_upload import check_privacy_budget
 from fedloom.algorithms.shared_head import evaluate_shared_head, receive_head
 from fedloom.algorithms.training import model_group, prototype_update, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
@@ -19,6 +20,7 @@ class FedGHClient(NoBootstrap):
         self.config = config
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        check_privacy_budget(ctx)
         receive_head(ctx, payload)
         loss = train_local(ctx, lambda x, y: F.cross_entropy(ctx.model(x), y), [model_group(ctx, fused=True)])
         return prototype_update(ctx, payload.round, loss)

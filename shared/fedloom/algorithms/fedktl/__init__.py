@@ -17,4 +17,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     make_server=FedKTLServer,
     needs_generator=True,
     description="knowledge transfer through prototype-induced images (Zhang et al., CVPR'24)",
+    local_privacy=True,
 )

@@ -17,6 +17,7 @@ from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext
 from fedloom.algorithms.fedktl.config import FedKTLConfig
 from fedloom.algorithms.fedktl.math import arcface_logits, etf_cosines, etf_prototypes
+from fedloom.algorithms.private_upload import check_privacy_budget, class_mean_upload
 from fedloom.algorithms.training import (
     ParamGroup,
     base_of_both,
@@ -57,6 +58,7 @@ class FedKTLClient:
         ctx.state["proj_fc"] = projection_from(bootstrap, ctx.device)
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        check_privacy_budget(ctx)
         cfg, etf, proj = self.config, ctx.state["etf"], ctx.state["proj_fc"]
         pairs = self.generated_pairs(ctx, payload)
 
@@ -78,6 +80,8 @@ class FedKTLClient:
         loss = train_local(ctx, loss_fn, groups)
         ctx.model.eval()
         z = map_in_batches(ctx.model, ctx.data.train_x.to(ctx.device), ctx.settings.eval_batch_size)
+        if ctx.settings.privacy is not None:  # P^c = normalise(noisy sum of the unit rows of class c)
+            return class_mean_upload(ctx, payload.round, loss, F.normalize(z, dim=1), normalise=True)
         classes, protos = etf_prototypes(z, ctx.data.train_y.to(ctx.device), ctx.num_classes)
         return ClientUpdate(
             round=payload.round,

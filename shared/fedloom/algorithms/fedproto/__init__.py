@@ -15,4 +15,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_feature_prototypes,
     make_server=FedProtoServer,
     description="prototype averaging (Tan et al., AAAI'22)",
+    local_privacy=True,
 )

@@ -12,6 +12,7 @@ from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fedproto.config import FedProtoConfig
 from fedloom.algorithms.fedproto.math import complete_or_mask, nearest_prototype, prototype_regulariser
+from fedloom.algorithms.private_upload import check_privacy_budget, class_mean_upload
 from fedloom.algorithms.training import ClassMeanAccumulator, features_of, model_group, report_accuracy, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
@@ -62,6 +63,7 @@ class FedProtoClient(NoBootstrap):
         self.config = config
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        check_privacy_budget(ctx)
         table = global_table(ctx, payload)
         seen = ClassMeanAccumulator(ctx.num_classes, ctx.model.feature_dim, ctx.device)
 
@@ -71,6 +73,8 @@ class FedProtoClient(NoBootstrap):
             return prototype_objective(ctx, table, self.config.lam, f, y)
 
         loss = train_local(ctx, loss_fn, [model_group(ctx, fused=True)])
+        if ctx.settings.privacy is not None:  # each sample once, from the trained model
+            return class_mean_upload(ctx, payload.round, loss, features_of(ctx, ctx.data.train_x))
         present, means = seen.means()
         return ClientUpdate(
             round=payload.round,

@@ -15,4 +15,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_feature_prototypes,
     make_server=FedTGPServer,
     description="trainable global prototypes (Zhang et al., AAAI'24)",
+    local_privacy=True,
 )

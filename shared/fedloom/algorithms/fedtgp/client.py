@@ -11,6 +11,7 @@ import torch
 from fedloom.algorithms.base import ClientContext, NoBootstrap
 from fedloom.algorithms.fedproto.client import evaluate_nearest, global_table, prototype_objective
 from fedloom.algorithms.fedtgp.config import FedTGPConfig
+from fedloom.algorithms.private_upload import check_privacy_budget
 from fedloom.algorithms.training import model_group, prototype_update, train_local
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
@@ -20,6 +21,7 @@ class FedTGPClient(NoBootstrap):
         self.config = config
 
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        check_privacy_budget(ctx)
         table = global_table(ctx, payload)
 
         def loss_fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -15,4 +15,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_no_tensors,
     make_server=LocalServer,
     description="no collaboration: cross-entropy on each client's own data",
+    local_privacy=True,  # it uploads nothing: any privacy setting holds with epsilon 0
 )
