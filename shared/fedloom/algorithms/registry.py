@@ -28,6 +28,7 @@ _PACKAGES = {
     "ditto": "fedloom.algorithms.ditto",
     "fedala": "fedloom.algorithms.fedala",
     "feddbe": "fedloom.algorithms.feddbe",
+    "gpfl": "fedloom.algorithms.gpfl",
 }
 
 

@@ -68,6 +68,8 @@ FORMULAS: dict[str, tuple[Size, Size]] = {
     "fedper": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     "fedrep": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     "fedbabu": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
+    # GPFL: base + GCE (C x K) + CoV (two branches of Linear(K, K) and LayerNorm(K)), both ways
+    "gpfl": (Size(SHARED - HEAD + C * K + 2 * (K * K + 3 * K)), Size(SHARED - HEAD + C * K + 2 * (K * K + 3 * K))),
 }
 ONE_TIME = {"fedktl": Size(C * C + K * TINY_W + TINY_W)}  # ETF C x C + proj_fc Linear(K, w)
 OPTIONS = {"fedl2g-logit": {"variant": "logit"}}
