@@ -15,7 +15,7 @@ from fedloom.algorithms import algorithm_names
 from fedloom.ops.packages import download_package
 from fedloom.simulation import SimulationConfig, run_simulation
 
-ALGORITHMS = [a for a in ("fedala", "feddbe", "fedavg", "ditto") if a in algorithm_names()]
+ALGORITHMS = [a for a in ("fedala", "feddbe", "fedavg", "ditto", "fedcp") if a in algorithm_names()]
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ _PACKAGES = {
     "fedrep": "fedloom.algorithms.fedrep",
     "fedbabu": "fedloom.algorithms.fedbabu",
     "ditto": "fedloom.algorithms.ditto",
+    "fedcp": "fedloom.algorithms.fedcp",
 }
 
 

@@ -23,6 +23,7 @@ ENVELOPE = 1024  # msgpack envelope of one message: field names, tensor names, {
 TINY_W = 64  # w_dim of the `tiny` generator that FedKTL uses here (StyleGAN3 in the table: 512)
 SHARED = count_parameters(build_model("cnn4", SHAPE, C, K))  # FedAvgCNN: 878,538
 HEAD = K * C + C  # 5,130
+CPN = K * 2 * K + 2 * K + 2 * 2 * K  # FedCP's policy network Linear(K, 2K) + LayerNorm(2K): 527,360
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ FORMULAS: dict[str, tuple[Size, Size]] = {
     "fedper": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     "fedrep": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     "fedbabu": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
+    # FedCP: base + head_g + CPN both ways; every client gets the one package, the selected ones use all of it
+    "fedcp": (Size(SHARED + CPN), Size(SHARED + CPN)),
 }
 ONE_TIME = {"fedktl": Size(C * C + K * TINY_W + TINY_W)}  # ETF C x C + proj_fc Linear(K, w)
 OPTIONS = {"fedl2g-logit": {"variant": "logit"}}
