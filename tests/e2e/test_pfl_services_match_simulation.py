@@ -21,6 +21,8 @@ CASES = {
     "feddbe-mr": {"kl_weight": 50.0, "momentum": 1.0},  # round 0 is the initialisation: means, not weights
     "fedavg": {},
     "ditto": {},
+    "fedcp": {},
+    "gpfl": {},
 }
 ALGORITHMS = [case for case in CASES if case.split("-")[0] in algorithm_names()]
 

@@ -29,6 +29,7 @@ _PACKAGES = {
     "fedala": "fedloom.algorithms.fedala",
     "feddbe": "fedloom.algorithms.feddbe",
     "gpfl": "fedloom.algorithms.gpfl",
+    "fedcp": "fedloom.algorithms.fedcp",
 }
 
 

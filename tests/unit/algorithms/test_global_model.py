@@ -24,7 +24,7 @@ from fedloom.wire import ClientUpdate, GlobalPayload
 
 SHAPE, C = (1, 28, 28), 10
 ENV = ServerEnv(C, 512, TrainSettings(), seed=0, input_shape=SHAPE, reference_arch="cnn4", rounds=3)
-PFL = ["fedavg", "fedper", "fedrep", "fedbabu", "ditto"]
+PFL = ["fedavg", "fedper", "fedrep", "fedbabu", "ditto", "fedcp"]
 
 
 def context(arch: str = "cnn4", client_id: int = 0) -> ClientContext:

@@ -23,6 +23,7 @@ ENVELOPE = 1024  # msgpack envelope of one message: field names, tensor names, {
 TINY_W = 64  # w_dim of the `tiny` generator that FedKTL uses here (StyleGAN3 in the table: 512)
 SHARED = count_parameters(build_model("cnn4", SHAPE, C, K))  # FedAvgCNN: 878,538
 HEAD = K * C + C  # 5,130
+CPN = K * 2 * K + 2 * K + 2 * 2 * K  # FedCP's policy network Linear(K, 2K) + LayerNorm(2K): 527,360
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ FORMULAS: dict[str, tuple[Size, Size]] = {
     "fedbabu": (Size(SHARED - HEAD), Size(SHARED - HEAD)),
     # GPFL: base + GCE (C x K) + CoV (two branches of Linear(K, K) and LayerNorm(K)), both ways
     "gpfl": (Size(SHARED - HEAD + C * K + 2 * (K * K + 3 * K)), Size(SHARED - HEAD + C * K + 2 * (K * K + 3 * K))),
+    # FedCP: base + head_g + CPN both ways; every client gets the one package, the selected ones use all of it
+    "fedcp": (Size(SHARED + CPN), Size(SHARED + CPN)),
 }
 ONE_TIME = {"fedktl": Size(C * C + K * TINY_W + TINY_W)}  # ETF C x C + proj_fc Linear(K, w)
 OPTIONS = {"fedl2g-logit": {"variant": "logit"}}

@@ -1,4 +1,4 @@
-"""FedAvg and the personalised algorithms (FedPer, FedRep, FedBABU, Ditto) in `fedloom simulate`: cnn4 for
+"""FedAvg and the personalised algorithms (FedPer, FedRep, FedBABU, Ditto, FedCP) in `fedloom simulate`: cnn4 for
 every client, two rounds on synthetic data; what travels, what is evaluated, and the refusal of a
 heterogeneous model group."""
 
@@ -13,7 +13,8 @@ from fedloom.simulation import SimulationConfig, run_simulation
 from fedloom.simulation.setup import load_dataset
 
 WHOLE, BASE = 582_026, 576_896  # floats of cnn4 on 1x28x28 with C = 10, and of its base
-SHARED_FLOATS = {"fedavg": WHOLE, "ditto": WHOLE, "fedper": BASE, "fedrep": BASE, "fedbabu": BASE}
+FEDCP = 1_109_386  # base + head_g + the policy network (527,360), pfl_algorithms.md 9
+SHARED_FLOATS = {"fedavg": WHOLE, "ditto": WHOLE, "fedper": BASE, "fedrep": BASE, "fedbabu": BASE, "fedcp": FEDCP}
 ENVELOPE = 2_000  # upper bound on a message's bytes beyond its float32 tensors (names, shapes, fields)
 
 
