@@ -74,8 +74,9 @@ def test_federations_list_and_show(cli: Any, live: LiveFederation) -> None:
     code, out, _ = cli("federations", "show", live.federation_id, "--json")
     assert code == 0 and json.loads(out) == state
     code, out, _ = cli("federations", "show", live.federation_id)
+    assert out.splitlines()[4] == "privacy        off"
     for r in state["rounds"]:
-        assert f"{r['accuracy']:.4f}" in out.splitlines()[7 + r["round"]]
+        assert f"{r['accuracy']:.4f}" in out.splitlines()[8 + r["round"]]
     code, _, err = cli("federations", "show", "nope")
     assert code == 2 and "HTTP 404: federation nope does not exist" in err
 
