@@ -7,20 +7,16 @@ import torch
 import torch.nn.functional as F
 
 from fedloom.algorithms.fedcp.math import (
-    MMD_BANDWIDTHS,
     context_from_head,
-    gaussian_kernels,
     initial_context,
     logistic_noise,
     mixed_head,
-    mmd,
-    mmd_block_weights,
     normalised_context,
     policy_masks,
     split_features,
-    squared_distances,
 )
 from fedloom.algorithms.fedcp.parts import policy_network
+from fedloom.algorithms.mmd import MMD_BANDWIDTHS, gaussian_kernels, mmd, mmd_block_weights, squared_distances
 from fedloom.models import count_parameters
 
 

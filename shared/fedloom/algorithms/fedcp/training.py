@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from fedloom.algorithms.base import ClientContext
-from fedloom.algorithms.fedcp.math import logistic_noise, mmd, mmd_block_weights, normalised_context
+from fedloom.algorithms.fedcp.math import logistic_noise, normalised_context
 from fedloom.algorithms.fedcp.parts import FedCPModel
+from fedloom.algorithms.mmd import mmd, mmd_block_weights
 from fedloom.algorithms.training import ParamGroup, map_in_batches, mixes_batch, shuffled_batches, stepping
 
 

@@ -11,6 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from fedloom.algorithms.mmd import MMD_BANDWIDTHS, mmd
+
 ACOS_EPS = 1e-7
 
 
@@ -58,18 +60,7 @@ def etf_prototypes(z: torch.Tensor, labels: torch.Tensor, num_classes: int) -> t
     return present, F.normalize(sums[present], dim=1)
 
 
-def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """||a_i - b_j||^2 [n, m] without a square root (smooth everywhere, clamped at 0)."""
-    return (a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1).unsqueeze(0) - 2 * a @ b.T).clamp_min(0)
-
-
-def mmd_rbf(x: torch.Tensor, y: torch.Tensor, bandwidths: tuple[float, ...] = (10.0, 15.0, 20.0, 50.0)) -> torch.Tensor:
-    """Biased MMD^2 with a sum of RBF kernels exp(-||a-b||^2 / (2 a)), diagonals included (paper eq. 7).
-
-    `bandwidths` play the role of sigma^2; MMD = mean(K_xx + K_yy - 2 K_xy) for equally sized x, y.
-    """
-    xx, yy, xy = squared_distances(x, x), squared_distances(y, y), squared_distances(x, y)
-    total = torch.zeros_like(xy)
-    for a in bandwidths:
-        total = total + torch.exp(-xx / (2 * a)) + torch.exp(-yy / (2 * a)) - 2 * torch.exp(-xy / (2 * a))
-    return total.mean()
+def mmd_rbf(x: torch.Tensor, y: torch.Tensor, bandwidths: tuple[float, ...] = MMD_BANDWIDTHS) -> torch.Tensor:
+    """Biased MMD^2 with a sum of RBF kernels exp(-||a-b||^2 / (2 a)), diagonals included (paper eq. 7):
+    mean(K_xx + K_yy - 2 K_xy), `bandwidths` in the role of sigma^2 (`fedloom.algorithms.mmd`)."""
+    return mmd(x, y, bandwidths)
