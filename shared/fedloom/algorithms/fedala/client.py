@@ -72,8 +72,8 @@ class FedALAClient:
         self.adapt(ctx, payload)
 
     def adapt(self, ctx: ClientContext, payload: GlobalPayload) -> None:
-        names = [name for name, _ in named_model_parameters(ctx)]
-        local = [p for _, p in named_model_parameters(ctx)]
+        named = named_model_parameters(ctx)
+        names, local = [name for name, _ in named], [p for _, p in named]
         global_ = [payload.tensors[name].to(ctx.device) for name in names]
         start, length = ala.ala_slice(ctx.data.num_train, self.config.rand_percent, ctx.rng)
         if ala.unchanged_since_last_round(global_[0], local[0].detach()):
