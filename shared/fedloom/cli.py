@@ -20,6 +20,7 @@ from fedloom.commands.federation import add_federation
 from fedloom.commands.ops import add_ops
 from fedloom.commands.probe import add_probe
 from fedloom.commands.simulate import add_simulate
+from fedloom.commands.synthesize import add_synthesize
 from fedloom.errors import ConfigError, FedLoomError
 
 COMMANDS: list[Callable[[Any], None]] = [
@@ -30,6 +31,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     add_probe,
     add_ops,
     add_export,
+    add_synthesize,
 ]
 SERVICE_PACKAGES = {"aggregator": "fedloom-aggregator", "generator": "fedloom-generator", "agent": "fedloom-agent"}
 """Sub-commands that service packages provide, and the distribution that brings each."""

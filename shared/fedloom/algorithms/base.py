@@ -120,19 +120,24 @@ class AlgorithmSpec(Generic[State]):
     """Optional `(update, env, algorithm config)` check for uploads whose shapes depend on more than
     (classes, feature_dim), e.g. a shared model built from `env.reference_arch`."""
     one_architecture: bool = False
-    local_privacy: bool = False
-    """The client half releases only noisy per-class means when `TrainSettings.privacy` is set
-    (`fedloom.algorithms.private_upload`); `check_privacy` refuses privacy settings for the others."""
     """Every client must have the same architecture (FedAvg and the personalised algorithms average whole
     models or bases): `check_architectures` refuses anything else."""
+    local_privacy: bool = False
+    """The client half releases only noisy per-class means when `TrainSettings.privacy` is set
+    (`fedloom.algorithms.private_upload`)."""
+    central_privacy: bool = False
+    """Both halves are wrapped for DP-FedAvg (`fedloom.algorithms.central_privacy`): clipped updates, noise
+    at the server."""
+    privacy_refusal: str = "its uploads are not covered by a differentially private mechanism"
+    """Why `check_privacy` refuses privacy settings for this algorithm (neither kind of DP above)."""
 
     def check_privacy(self, privacy: PrivacyConfig | None) -> None:
         """ConfigError (a 422 in the services) for privacy settings this algorithm cannot honour."""
-        if privacy is not None and not self.local_privacy:
+        if privacy is not None and not (self.local_privacy or self.central_privacy):
             raise ConfigError(
-                f"{self.name} has no differentially private upload: privacy settings apply to the prototype and "
-                "logit algorithms (fedproto, fedtgp, fedktl, fd, fedgh); weight-sharing algorithms would need "
-                "central DP (clipped updates, noise at the server), which FedLoom does not offer yet"
+                f"{self.name} cannot run with privacy settings: {self.privacy_refusal}. Local DP of uploads: "
+                "fedproto, fedtgp, fedktl, fd, fedgh; central DP of averaged updates: fedavg, fedper, fedrep, "
+                "fedbabu, ditto, fedala, lg, fml, fedmrl"
             )
 
     def check_architectures(self, architectures: Sequence[str]) -> None:

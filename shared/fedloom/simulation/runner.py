@@ -1,4 +1,5 @@
-"""Run a simulated federation and write its results: metrics.jsonl, summary.json, accuracy.png."""
+"""Run a simulated federation and write its results: metrics.jsonl, summary.json, accuracy.png and
+package.msgpack (the last package the server published, wire-encoded: `fedloom synthesize` reads it)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from fedloom.simulation.config import SimulationConfig
 from fedloom.simulation.plots import plot_accuracy
 from fedloom.simulation.setup import build_contexts, build_env, load_dataset
 from fedloom.simulation.workers import worker_transport
-from fedloom.wire import GlobalPayload
+from fedloom.wire import GlobalPayload, encode
+
+FINAL_PACKAGE = "package.msgpack"
 
 
 @dataclass(frozen=True)
@@ -153,5 +156,6 @@ def simulate(cfg: SimulationConfig, progress: bool) -> SimulationResult:
     summary = {**summarise(cfg, outcome.history, setup_seconds), **placement}
     if cfg.out is not None:
         (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (cfg.out / FINAL_PACKAGE).write_bytes(encode(outcome.final_payload))
         plot_accuracy(outcome.history, cfg.out / "accuracy.png", title=f"{cfg.algorithm} on {cfg.dataset}")
     return SimulationResult(history=outcome.history, summary=summary, final_payload=outcome.final_payload)

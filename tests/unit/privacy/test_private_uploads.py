@@ -53,6 +53,8 @@ def test_the_upload_is_the_noisy_mechanism_of_the_trained_models_features() -> N
     assert noisy.tensors[CLASSES].tolist() == [0, 1, 2]
     assert not torch.allclose(noisy.tensors[PROTOTYPES], raw, atol=1e-2)  # no raw prototype leaves the client
     assert set(noisy.values) == {"epsilon"}  # no training loss
+    kept = [t for t in ctx.state.values() if isinstance(t, torch.Tensor) and t.shape == raw.shape]
+    assert not any(torch.allclose(t.cpu(), raw, atol=1e-2) for t in kept)  # nor is one stored (checkpoints)
     assert noisy.values["epsilon"] == pytest.approx(epsilon_spent(private.noise_multiplier or 0, 1, 1e-5))
 
 
@@ -100,7 +102,12 @@ def test_every_prototype_and_logit_algorithm_runs_private_and_reports_epsilon(al
     assert all(m.train_loss == 0.0 for m in result.history)  # the loss is not released
 
 
-@pytest.mark.parametrize("algorithm", ["fedavg", "fml", "lg"])
-def test_algorithms_without_a_private_upload_refuse_privacy_settings(algorithm: str) -> None:
-    with pytest.raises(ConfigError, match=f"{algorithm} has no differentially private upload"):
+REFUSED = ["fedkd", "fedcp", "gpfl", "feddbe", "fedgen", "fedl2g"]
+
+
+@pytest.mark.parametrize("algorithm", REFUSED)
+def test_algorithms_without_a_private_mechanism_refuse_privacy_settings_and_say_why(algorithm: str) -> None:
+    spec = get_algorithm(algorithm)
+    with pytest.raises(ConfigError, match=f"{algorithm} cannot run with privacy settings: it.* uploads"):
         small_run(algorithm, {"epsilon": 4.0, "clip": 2.0})
+    assert not (spec.local_privacy or spec.central_privacy)

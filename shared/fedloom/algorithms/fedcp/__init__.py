@@ -17,4 +17,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     description="feature split by a conditional policy between personal and global heads (Zhang et al., KDD 2023)",
     check_update_env=check_fedcp_upload,
     one_architecture=True,
+    privacy_refusal="it uploads its CPN policy next to the averaged parts, and central DP is not wired for FedCP yet",
 )

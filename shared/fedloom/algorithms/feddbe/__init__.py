@@ -16,4 +16,7 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     description="per-client representation bias and mean regularisation on FedAvg (Zhang et al., NeurIPS 2023)",
     check_update_env=check_feddbe_upload,
     one_architecture=True,
+    privacy_refusal=(
+        "its first round uploads each client's mean feature, a per-client statistic no averaged-update mechanism covers"
+    ),
 )

@@ -15,4 +15,7 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_fedgen_upload,
     make_server=FedGenServer,
     description="data-free knowledge distillation with a feature generator (Zhu et al., ICML'21)",
+    privacy_refusal=(
+        "it uploads per-class label counts and a head the server trains its generator on, not a plain average"
+    ),
 )

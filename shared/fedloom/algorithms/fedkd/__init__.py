@@ -23,4 +23,8 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     make_server=FedKDServer,
     description="adaptive mutual distillation with SVD-compressed mentees (Wu et al., Nat. Commun. 2022)",
     check_update_env=check_mentee_upload,
+    privacy_refusal=(
+        "it uploads SVD factors whose rank follows an energy threshold, so its update is not the "
+        "published tensors that DP-FedAvg clips and noises"
+    ),
 )

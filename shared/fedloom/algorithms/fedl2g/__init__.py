@@ -14,4 +14,5 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     check_update=check_guide_gradients,
     make_server=FedL2GServer,
     description="learning to guide with meta-learned guiding vectors (HtFLlib's FedL2G, feat and logit)",
+    privacy_refusal="it uploads guiding-vector gradients from a meta-learning step, which no DP mechanism here covers",
 )

@@ -18,4 +18,7 @@ SPEC: AlgorithmSpec[Any] = AlgorithmSpec(
     "(Zhang et al., ICCV 2023)",
     check_update_env=check_gpfl_upload,
     one_architecture=True,
+    privacy_refusal=(
+        "it uploads its GCE embeddings and CoV next to the averaged base, and central DP is not wired for GPFL yet"
+    ),
 )

@@ -1,0 +1,97 @@
+"""Central differential privacy (DP-FedAvg) for the plug-ins that average model tensors, as a wrapper around
+both halves of one (`with_central_privacy`); without `privacy` settings both wrappers pass everything through.
+
+Client: after the plug-in's own `fit`, the upload becomes the received tensors plus the clipped update
+(`fedloom.privacy.central`), the training loss is not sent, `num_samples` is 1 (the server averages without
+weights, as sample counts are private too), and the client's ledger records the release and its epsilon (a
+client never releases more rounds than its budget allows: `PrivacyBudgetExceeded` before training).
+Server: the clipped updates are summed, Gaussian noise with std z C is added to the sum, and the plug-in's
+own `aggregate` receives the single noisy mean as its only upload. The noise is drawn from the federation's
+seed and the round, so the services and the simulation compute the same federation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from fedloom.algorithms.base import AlgorithmSpec, ClientAlgorithm, ClientContext, ServerAlgorithm, ServerEnv
+from fedloom.algorithms.private_upload import check_privacy_budget
+from fedloom.privacy.central import clipped_upload, noisy_mean
+from fedloom.privacy.config import PrivacyConfig
+from fedloom.privacy.ledger import EPSILON, spend_release
+from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
+
+NOISE_STREAM = 0x5EED_D9  # mixes the round into the federation's seed for the server's noise
+
+
+class CentralPrivacyClient:
+    def __init__(self, inner: ClientAlgorithm) -> None:
+        self.inner = inner
+
+    def join(self, ctx: ClientContext, bootstrap: GlobalPayload) -> None:
+        self.inner.join(ctx, bootstrap)
+
+    def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
+        privacy = ctx.settings.privacy
+        if privacy is None:
+            return self.inner.fit(ctx, payload)
+        check_privacy_budget(ctx)
+        update = self.inner.fit(ctx, payload)
+        tensors = clipped_upload(update.tensors, payload.tensors, privacy.clip)
+        epsilon = spend_release(ctx.state, privacy)
+        return replace_update(update, tensors, {EPSILON: epsilon})
+
+    def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
+        return self.inner.evaluate(ctx, payload)
+
+
+def replace_update(update: ClientUpdate, tensors: dict[str, torch.Tensor], values: dict[str, float]) -> ClientUpdate:
+    return ClientUpdate(round=update.round, client_id=update.client_id, num_samples=1, tensors=tensors, values=values)
+
+
+def noise_generator(seed: int, round_: int) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + round_) ^ NOISE_STREAM)
+
+
+class CentralPrivacyServer:
+    """The plug-in's server half; `init` notes the federation's privacy settings and seed (its configuration)."""
+
+    def __init__(self, inner: ServerAlgorithm[Any]) -> None:
+        self.inner = inner
+        self.privacy: PrivacyConfig | None = None
+        self.seed = 0
+
+    def init(self, env: ServerEnv) -> Any:
+        self.privacy, self.seed = env.settings.privacy, env.seed
+        return self.inner.init(env)
+
+    def bootstrap(self, state: Any) -> GlobalPayload:
+        return self.inner.bootstrap(state)
+
+    def broadcast(self, state: Any) -> GlobalPayload:
+        return self.inner.broadcast(state)
+
+    def aggregate(self, state: Any, updates: Sequence[ClientUpdate]) -> Any:
+        privacy = self.privacy
+        if privacy is None or not updates:
+            return self.inner.aggregate(state, updates)
+        assert privacy.noise_multiplier is not None  # planned settings only reach servers
+        published = self.inner.broadcast(state)
+        rng = noise_generator(self.seed, published.round)
+        mean = noisy_mean([u.tensors for u in updates], published.tensors, privacy.clip, privacy.noise_multiplier, rng)
+        return self.inner.aggregate(state, [replace_update(updates[0], mean, {})])
+
+
+def with_central_privacy(spec: AlgorithmSpec[Any]) -> AlgorithmSpec[Any]:
+    """`spec` whose halves are wrapped as above, marked as offering central DP."""
+    make_client, make_server = spec.make_client, spec.make_server
+    return replace(
+        spec,
+        make_client=lambda config: CentralPrivacyClient(make_client(config)),
+        make_server=lambda config: CentralPrivacyServer(make_server(config)),
+        central_privacy=True,
+    )
