@@ -83,7 +83,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from fedloom.synthesis.utility import UtilitySettings, synthetic_utility
 
     settings = UtilitySettings(arch=args.arch, epochs=args.epochs, seed=args.seed)
-    return synthetic_utility(args.out, load_pfl_folder(args.evaluate_on), settings)
+    return synthetic_utility(args.out, load_pfl_folder(args.evaluate_on), settings, progress=not args.quiet)
 
 
 def summary_line(info: dict[str, Any], out: Path) -> str:

@@ -59,12 +59,13 @@ def clip_update(delta: TensorMap, clip: float) -> dict[str, Tensor]:
 def clipped_upload(upload: TensorMap, published: TensorMap, clip: float) -> dict[str, Tensor]:
     """What a client sends under central DP: the published tensors plus its clipped update (integers as published)."""
     delta = clip_update(update_of(upload, published), clip)
-    return {
-        name: (published[name].float() + delta[name]).to(published[name].dtype)
-        if name in delta
-        else published[name].clone()
-        for name in upload
-    }
+    sent = {}
+    for name in upload:
+        if name not in published:
+            raise WireError(f"central DP: {name!r} was not published, so it cannot be uploaded")
+        reference = published[name].detach().cpu()
+        sent[name] = (reference.float() + delta[name]).to(reference.dtype) if name in delta else reference.clone()
+    return sent
 
 
 def noisy_mean(

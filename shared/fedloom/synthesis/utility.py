@@ -33,7 +33,9 @@ def synthetic_images(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat([data.train_x, data.test_x]), torch.cat([data.train_y, data.test_y])
 
 
-def train_fresh_model(x: torch.Tensor, y: torch.Tensor, num_classes: int, settings: UtilitySettings) -> BaseHeadModel:
+def train_fresh_model(
+    x: torch.Tensor, y: torch.Tensor, num_classes: int, settings: UtilitySettings, progress: bool = True
+) -> BaseHeadModel:
     """A new `settings.arch` trained with SGD and cross-entropy on (x, y) only."""
     torch.manual_seed(settings.seed)
     shape = (int(x.shape[1]), int(x.shape[2]), int(x.shape[3]))
@@ -41,7 +43,7 @@ def train_fresh_model(x: torch.Tensor, y: torch.Tensor, num_classes: int, settin
     optimiser = torch.optim.SGD(model.parameters(), lr=settings.lr)
     rng = torch.Generator().manual_seed(settings.seed)
     model.train()
-    for _ in tqdm(range(settings.epochs), desc="training on synthetic images", unit="epoch"):
+    for _ in tqdm(range(settings.epochs), desc="training on synthetic images", unit="epoch", disable=not progress):
         for idx in shuffled_batches(len(y), settings.batch_size, rng):
             optimiser.zero_grad(set_to_none=True)
             F.cross_entropy(model(x[idx]), y[idx]).backward()
@@ -62,12 +64,14 @@ def real_test_accuracy(model: BaseHeadModel, real: FederatedDataset) -> tuple[fl
     return correct / max(total, 1), per_client
 
 
-def synthetic_utility(folder: Path, real: FederatedDataset, settings: UtilitySettings) -> dict[str, Any]:
+def synthetic_utility(
+    folder: Path, real: FederatedDataset, settings: UtilitySettings, progress: bool = True
+) -> dict[str, Any]:
     """Accuracy on the real test splits of a model trained on the synthetic images only, beside chance."""
     x, y = synthetic_images(folder)
     if tuple(x.shape[1:]) != tuple(real.input_shape):
         raise ConfigError(f"synthetic images are {list(x.shape[1:])}, the real data {list(real.input_shape)}")
-    model = train_fresh_model(x, y, real.num_classes, settings)
+    model = train_fresh_model(x, y, real.num_classes, settings, progress)
     accuracy, per_client = real_test_accuracy(model, real)
     return {
         "accuracy": accuracy,

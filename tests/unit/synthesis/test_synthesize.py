@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from fedloom.cli import main
-from fedloom.data.pfl import load_pfl_folder
+from fedloom.data.pfl import load_pfl_folder, save_pfl_folder
 from fedloom.errors import ConfigError
 from fedloom.simulation import SimulationConfig, run_simulation
 from fedloom.simulation.setup import load_dataset
@@ -121,3 +121,16 @@ def test_utility_trains_a_fresh_model_on_the_synthetic_images_and_tests_on_real_
     report = synthetic_utility(tmp_path / "d", real, UtilitySettings(epochs=1))
     assert report["chance"] == 1 / CLASSES and report["synthetic_images"] == CLASSES * 10
     assert 0.0 <= report["accuracy"] <= 1.0 and len(report["per_client_accuracy"]) == 2
+
+
+def test_the_cli_evaluates_on_a_pfllib_folder_and_records_it(
+    fedktl_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = {"samples": 160, "num_classes": CLASSES}
+    real = load_dataset(SimulationConfig(algorithm="local", dataset="synthetic", dataset_options=options, clients=2))
+    save_pfl_folder(real, tmp_path / "real")
+    argv = ["synthesize", str(fedktl_run), "--out", str(tmp_path / "s"), "--per-class", "5", "--epochs", "1"]
+    assert main([*argv, "--evaluate-on", str(tmp_path / "real"), "--json", "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["utility"]["chance"] == 1 / CLASSES and printed["utility"]["synthetic_images"] == CLASSES * 5
+    assert json.loads((tmp_path / "s" / "metadata.json").read_text())["utility"] == printed["utility"]
