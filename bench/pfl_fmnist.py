@@ -42,6 +42,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "fedrep": ("fedrep", {}),
     "fedper": ("fedper", {}),
     "fedbabu": ("fedbabu", {}),
+    "fedbabu-global": ("fedbabu", {"finetune_from": "global"}),  # the paper's fine-tuning start
     "local": ("local", {}),
     # the authors' own values (pfl_algorithms.md 10 and 11); option names as in PFLlib's flags
     "gpfl-authors": ("gpfl", {"lam": 0.01, "mu": 0.1}),

@@ -54,11 +54,12 @@ def run_one(algorithm: str, epsilon: float, args: argparse.Namespace) -> dict[st
         "noise_multiplier": None if s["privacy"] is None else s["privacy"]["noise_multiplier"],
         "epsilon_spent_max": None if s["privacy"] is None else s["privacy"]["epsilon_spent_max"],
         "seconds_per_round": s["mean_round_seconds"],
+        "commit": git_commit(),
     }
 
 
 def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
-    pending = [(a, e) for a in ALGORITHMS for e in EPSILONS]
+    pending = [(a, e) for a in args.algorithms for e in EPSILONS]
     results = []
     while pending:
         batch, pending = pending[: args.parallel], pending[args.parallel :]
@@ -130,6 +131,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--delta", type=float, default=1e-5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--parallel", type=int, default=2)
+    p.add_argument("--algorithms", nargs="+", default=ALGORITHMS, choices=ALGORITHMS, help="the others' runs are kept")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--epsilon", type=float, default=math.inf, help=argparse.SUPPRESS)
     return p.parse_args()
@@ -142,6 +144,8 @@ def main() -> int:
         return 0
     probe, commit = speed_probe(), git_commit()
     runs = run_all(args)
+    if args.out.exists():  # a run of some algorithms keeps the others' last runs
+        runs += [r for r in json.loads(args.out.read_text())["runs"] if r["algorithm"] not in args.algorithms]
     report = {
         "benchmark": f"FMNIST20 ({args.data}), hcnn8, 20 clients, {args.rounds} rounds, join ratio 1, "
         f"clip {args.clip}, delta {args.delta}, seed {args.seed}; local DP of every upload (per-sample rows "

@@ -12,6 +12,7 @@ seed and the round, so the services and the simulation compute the same federati
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -25,6 +26,7 @@ from fedloom.privacy.config import PrivacyConfig
 from fedloom.privacy.ledger import EPSILON, spend_release
 from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
 
+log = logging.getLogger(__name__)
 NOISE_STREAM = 0x5EED_D9  # mixes the round into the federation's seed for the server's noise
 
 
@@ -41,6 +43,10 @@ class CentralPrivacyClient:
             return self.inner.fit(ctx, payload)
         check_privacy_budget(ctx)
         update = self.inner.fit(ctx, payload)
+        if not all(bool(torch.isfinite(t).all()) for t in update.tensors.values()):
+            log.warning(
+                "client %d: local training diverged under the noisy global model; it sends a zero update", ctx.client_id
+            )
         tensors = clipped_upload(update.tensors, payload.tensors, privacy.clip)
         epsilon = spend_release(ctx.state, privacy)
         return replace_update(update, tensors, {EPSILON: epsilon})

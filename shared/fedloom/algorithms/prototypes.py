@@ -1,6 +1,7 @@
 """Shared prototype plumbing for prototype-based algorithms (FedProto, FedTGP, FedKTL).
 
-On the wire a set of class prototypes is `classes` int64 [n] plus `prototypes` float32 [n, D].
+On the wire a set of class prototypes is `classes` int64 [n] plus `prototypes` float32 [n, D]; a private upload
+adds `counts` float32 [n], the noisy per-class sample counts of the release (`fedloom.privacy.mechanism`).
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from fedloom.errors import WireError
 from fedloom.wire import ClientUpdate
 
-CLASSES, PROTOTYPES = "classes", "prototypes"
+CLASSES, PROTOTYPES, COUNTS = "classes", "prototypes", "counts"
 
 
 def class_sums(values: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,8 +36,10 @@ def class_means(values: torch.Tensor, labels: torch.Tensor, num_classes: int) ->
     return present_means(*class_sums(values, labels, num_classes))
 
 
-def pack(classes: torch.Tensor, prototypes: torch.Tensor) -> dict[str, torch.Tensor]:
-    return {CLASSES: classes.to(torch.int64).cpu(), PROTOTYPES: prototypes.detach().float().cpu()}
+def pack(classes: torch.Tensor, prototypes: torch.Tensor, normalise: bool = False) -> dict[str, torch.Tensor]:
+    """The wire form; `normalise` scales every prototype to unit L2 norm first."""
+    rows = F.normalize(prototypes, dim=1) if normalise else prototypes
+    return {CLASSES: classes.to(torch.int64).cpu(), PROTOTYPES: rows.detach().float().cpu()}
 
 
 def unpack(tensors: dict[str, torch.Tensor], num_classes: int, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,7 +58,27 @@ def unpack(tensors: dict[str, torch.Tensor], num_classes: int, dim: int) -> tupl
         raise WireError("class ids must not repeat")
     if not torch.isfinite(protos).all():
         raise WireError("prototypes must be finite")
+    check_counts(tensors, classes.numel())
     return classes, protos
+
+
+def check_counts(tensors: dict[str, torch.Tensor], n: int) -> None:
+    """WireError unless the optional `counts` is float32 [n], finite and positive."""
+    counts = tensors.get(COUNTS)
+    if counts is None:
+        return
+    if counts.dtype != torch.float32 or tuple(counts.shape) != (n,):
+        raise WireError(f"'{COUNTS}' must be float32 [{n}], got {counts.dtype} {tuple(counts.shape)}")
+    if not (torch.isfinite(counts).all() and (counts > 0).all()):
+        raise WireError(f"'{COUNTS}' must be finite and positive")
+
+
+def stack_counts(updates: Sequence[ClientUpdate]) -> torch.Tensor | None:
+    """The noisy counts of every uploaded (class, prototype) pair in `stack_uploads`' order, or None unless every
+    upload carries them."""
+    if not updates or any(COUNTS not in u.tensors for u in updates):
+        return None
+    return torch.cat([u.tensors[COUNTS] for u in updates])
 
 
 def stack_uploads(updates: Sequence[ClientUpdate], num_classes: int, dim: int) -> tuple[torch.Tensor, torch.Tensor]:

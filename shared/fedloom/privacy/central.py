@@ -11,6 +11,7 @@ the server keeps the published values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -49,10 +50,14 @@ def global_norm(tensors: TensorMap) -> float:
 
 
 def clip_update(delta: TensorMap, clip: float) -> dict[str, Tensor]:
-    """The update scaled by min(1, C / ||update||_2), the norm taken over all its tensors together."""
+    """The update scaled by min(1, C / ||update||_2), the norm taken over all its tensors together; a
+    non-finite update (training that diverged) becomes the zero update, which is within the bound too."""
     if not delta:
         return {}
-    scale = min(1.0, clip / max(global_norm(delta), 1e-12))
+    norm = global_norm(delta)
+    if not math.isfinite(norm):
+        return {name: torch.zeros_like(t) for name, t in delta.items()}
+    scale = min(1.0, clip / max(norm, 1e-12))
     return {name: t * scale for name, t in delta.items()}
 
 

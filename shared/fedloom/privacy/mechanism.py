@@ -49,9 +49,9 @@ def count_threshold(noise_multiplier: float) -> float:
 
 def private_class_means(
     rows: Tensor, labels: Tensor, num_classes: int, clip: float, noise_multiplier: float, generator: torch.Generator
-) -> tuple[Tensor, Tensor, float]:
-    """(released classes [n], their noisy means [n, D], the sum of all noisy counts): noisy sum over noisy
-    count, for the classes whose noisy count is at or above `count_threshold`."""
+) -> tuple[Tensor, Tensor, Tensor, float]:
+    """(released classes [n], their noisy means [n, D], their noisy counts [n], the sum of all noisy counts):
+    noisy sum over noisy count, for the classes whose noisy count is at or above `count_threshold`."""
     sums, counts = noisy_class_sums(rows, labels, num_classes, clip, noise_multiplier, generator)
     released = torch.nonzero(counts >= count_threshold(noise_multiplier)).flatten()
-    return released, sums[released] / counts[released].unsqueeze(1), float(counts.sum())
+    return released, sums[released] / counts[released].unsqueeze(1), counts[released], float(counts.sum())

@@ -1,6 +1,11 @@
 import torch
 
-from fedloom.algorithms.fedproto.math import average_prototypes, nearest_prototype, prototype_regulariser
+from fedloom.algorithms.fedproto.math import (
+    average_prototypes,
+    count_weighted_prototypes,
+    nearest_prototype,
+    prototype_regulariser,
+)
 
 
 def test_average_is_unweighted_per_class_mean_over_clients() -> None:
@@ -25,3 +30,12 @@ def test_nearest_prototype_ignores_missing_classes() -> None:
     mask = torch.tensor([True, False, True])
     f = torch.tensor([[0.9, 0.9], [8.0, 8.0]])
     assert nearest_prototype(f, table, mask).tolist() == [0, 2]
+
+
+def test_count_weighted_prototypes_are_the_sum_of_sums_over_the_sum_of_counts() -> None:
+    labels = torch.tensor([0, 0, 2])
+    protos = torch.tensor([[1.0, 0.0], [4.0, 2.0], [3.0, 3.0]])
+    counts = torch.tensor([30.0, 10.0, 5.0])
+    classes, means = count_weighted_prototypes(labels, protos, counts, num_classes=3)
+    assert classes.tolist() == [0, 2]
+    assert torch.allclose(means, torch.tensor([[(30 * 1 + 10 * 4) / 40, (10 * 2) / 40], [3.0, 3.0]]))

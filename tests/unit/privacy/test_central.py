@@ -39,6 +39,11 @@ def test_clipped_updates_never_exceed_the_bound_and_short_ones_stay_as_they_are(
             assert all(torch.equal(clipped[k], delta[k]) for k in delta), case
 
 
+def test_a_diverged_update_is_sent_as_the_zero_update() -> None:
+    delta = {"a": torch.tensor([1.0, float("nan")]), "b": torch.tensor([float("inf")])}
+    assert all(torch.equal(t, torch.zeros_like(t)) for t in clip_update(delta, 1.0).values())
+
+
 def test_the_upload_is_the_published_tensors_plus_the_clipped_update() -> None:
     gen = torch.Generator().manual_seed(1)
     published = {**random_tensors(gen, 1.0), "bn.num_batches_tracked": torch.tensor(3)}

@@ -64,8 +64,8 @@ def test_released_classes_clear_the_count_threshold() -> None:
     z = 1.0
     rows = torch.ones(300, 4)
     labels = torch.cat([torch.zeros(299, dtype=torch.int64), torch.ones(1, dtype=torch.int64)])
-    released, means, total = private_class_means(rows, labels, 5, 1.0, z, torch.Generator().manual_seed(0))
+    released, means, counts, total = private_class_means(rows, labels, 5, 1.0, z, torch.Generator().manual_seed(0))
     assert released.tolist() == [0]  # one sample of class 1 is under 3 * sqrt(2) noisy counts; classes 2-4 absent
     assert count_threshold(z) == pytest.approx(3 * math.sqrt(2))
     assert torch.allclose(means[0], torch.full((4,), 0.5), atol=0.05)  # rows clipped to norm 1: 0.5 each
-    assert total == pytest.approx(300, abs=15)
+    assert total == pytest.approx(300, abs=15) and float(counts[0]) == pytest.approx(299, abs=5)

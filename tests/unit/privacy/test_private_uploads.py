@@ -9,13 +9,14 @@ import torch
 
 from fedloom.algorithms import get_algorithm, make_config
 from fedloom.algorithms.base import ClientContext, ServerEnv, TrainSettings
-from fedloom.algorithms.prototypes import CLASSES, PROTOTYPES, class_means
+from fedloom.algorithms.prototypes import CLASSES, COUNTS, PROTOTYPES, check_feature_prototypes, class_means
 from fedloom.algorithms.training import features_of
 from fedloom.data.types import ClientData
-from fedloom.errors import ConfigError
+from fedloom.errors import ConfigError, WireError
 from fedloom.models import build_model
 from fedloom.privacy import PrivacyBudgetExceeded, PrivacyConfig, epsilon_spent
 from fedloom.simulation import SimulationConfig, run_simulation
+from fedloom.wire import ClientUpdate
 
 SHAPE, C = (1, 28, 28), 10
 PRIVATE = ["fedproto", "fedtgp", "fedktl", "fd", "fedgh"]
@@ -111,3 +112,21 @@ def test_algorithms_without_a_private_mechanism_refuse_privacy_settings_and_say_
     with pytest.raises(ConfigError, match=f"{algorithm} cannot run with privacy settings: it.* uploads"):
         small_run(algorithm, {"epsilon": 4.0, "clip": 2.0})
     assert not (spec.local_privacy or spec.central_privacy)
+
+
+def test_private_uploads_carry_their_noisy_counts_and_fedproto_weights_by_them() -> None:
+    private = PrivacyConfig(epsilon=8.0, clip=5.0).planned(50)
+    _, noisy = fedtgp_round(private)
+    counts = noisy.tensors[COUNTS]
+    assert counts.shape == noisy.tensors[CLASSES].shape and bool((counts > 20).all())  # ~67 samples per class
+    server = get_algorithm("fedproto").make_server(make_config(get_algorithm("fedproto"), {}))
+    state = server.init(ServerEnv(C, 2, TrainSettings()))
+
+    def upload(row: list[float], count: float) -> ClientUpdate:
+        tensors = {CLASSES: torch.tensor([1]), PROTOTYPES: torch.tensor([row]), COUNTS: torch.tensor([count])}
+        return ClientUpdate(round=0, client_id=0, num_samples=1, tensors=tensors)
+
+    state = server.aggregate(state, [upload([0.0, 0.0], 90.0), upload([4.0, 8.0], 10.0)])
+    assert torch.allclose(state.prototypes, torch.tensor([[0.4, 0.8]]))  # not the unweighted [2, 4]
+    with pytest.raises(WireError, match="'counts' must be finite and positive"):
+        check_feature_prototypes(upload([1.0, 1.0], -3.0), C, 2)

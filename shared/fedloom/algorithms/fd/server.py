@@ -1,5 +1,5 @@
 """Server half of FD: FedProto's server in logit space, i.e. per class the unweighted mean over clients
-of their mean logits (rows of width C instead of K)."""
+of their mean logits (rows of width C instead of K); count-weighted for private uploads."""
 
 from __future__ import annotations
 

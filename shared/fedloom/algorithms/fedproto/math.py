@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from fedloom.algorithms.prototypes import class_means
+from fedloom.algorithms.prototypes import class_means, class_sums, present_means
 
 
 def average_prototypes(
@@ -20,6 +20,19 @@ def average_prototypes(
     classes [n] and their mean prototypes [n, K].
     """
     return class_means(prototypes, labels, num_classes)
+
+
+def count_weighted_prototypes(
+    labels: torch.Tensor, prototypes: torch.Tensor, counts: torch.Tensor, num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Global prototypes from private uploads: per class, sum_i n_i p_i / sum_i n_i with the uploads' noisy
+    counts n_i, i.e. every client's noisy sum over all their noisy counts. The unweighted mean would let the
+    noisiest uploads (fewest samples, noise / n largest) count as much as the rest; this estimator's noise
+    shrinks with the class's total count instead. Arguments as `average_prototypes`, plus counts [N] > 0."""
+    weights = counts.to(prototypes.dtype)
+    sums, _ = class_sums(prototypes * weights.unsqueeze(1), labels, num_classes)
+    totals = torch.zeros(num_classes, dtype=weights.dtype).index_add_(0, labels, weights)
+    return present_means(sums, totals)
 
 
 def prototype_regulariser(

@@ -1,4 +1,5 @@
-"""Server half of FedProto: the unweighted per-class mean of the uploaded prototypes."""
+"""Server half of FedProto: the unweighted per-class mean of the uploaded prototypes; for private uploads
+(which carry noisy counts) the count-weighted mean (`math.count_weighted_prototypes`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ServerEnv
 from fedloom.algorithms.fedproto.config import FedProtoConfig
-from fedloom.algorithms.fedproto.math import average_prototypes
+from fedloom.algorithms.fedproto.math import average_prototypes, count_weighted_prototypes
 from fedloom.wire import ClientUpdate, GlobalPayload
 
 
@@ -42,5 +43,9 @@ class FedProtoServer:
         labels, protos = wire_protos.stack_uploads(updates, state.num_classes, state.feature_dim)
         if labels.numel() == 0:
             return replace(state, round=state.round + 1)
-        classes, means = average_prototypes(labels, protos, state.num_classes)
+        counts = wire_protos.stack_counts(updates)
+        if counts is None:
+            classes, means = average_prototypes(labels, protos, state.num_classes)
+        else:
+            classes, means = count_weighted_prototypes(labels, protos, counts, state.num_classes)
         return replace(state, round=state.round + 1, classes=classes, prototypes=means)
