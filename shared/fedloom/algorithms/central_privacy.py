@@ -30,7 +30,18 @@ log = logging.getLogger(__name__)
 NOISE_STREAM = 0x5EED_D9  # mixes the round into the federation's seed for the server's noise
 
 
-class CentralPrivacyClient:
+class Transparent:
+    """Anything the wrapper does not define is the wrapped plug-in's (its options, its own helpers)."""
+
+    inner: Any
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (copying, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+class CentralPrivacyClient(Transparent):
     def __init__(self, inner: ClientAlgorithm) -> None:
         self.inner = inner
 
@@ -63,7 +74,7 @@ def noise_generator(seed: int, round_: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + round_) ^ NOISE_STREAM)
 
 
-class CentralPrivacyServer:
+class CentralPrivacyServer(Transparent):
     """The plug-in's server half; `init` notes the federation's privacy settings and seed (its configuration)."""
 
     def __init__(self, inner: ServerAlgorithm[Any]) -> None:
