@@ -114,6 +114,9 @@ def plot(runs: list[dict[str, Any]], path: Path) -> None:
         ylabel="best test accuracy",
         title="FMNIST20, hcnn8, 50 rounds: accuracy against privacy",
     )
+    private_epsilons = sorted({r["epsilon"] for r in runs if r["epsilon"] is not None})
+    ax.set_xticks(private_epsilons, [f"{e:g}" for e in private_epsilons])
+    ax.minorticks_off()
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
