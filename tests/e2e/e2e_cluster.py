@@ -30,6 +30,7 @@ def federation_of(root: Path, models: str) -> Iterator[httpx.Client]:
         "FEDLOOM_S3_BUCKET": "fedloom-e2e",
         "FEDLOOM_ADMIN_TOKEN": ADMIN,
         "OMP_NUM_THREADS": "1",
+        "FEDLOOM_PRIVACY_NOISE": "seeded",  # private runs repeat the simulation's noise exactly
     }
     group = ProcessGroup(root / "logs")
     try:

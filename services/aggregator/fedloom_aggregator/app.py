@@ -58,6 +58,7 @@ def build_state(app: FastAPI, settings: AggregatorSettings, metrics: Metrics) ->
         generation_jobs=settings.redis_url is not None and settings.generation_queue,
         inline_bytes=settings.inline_tensor_bytes,
         lease_seconds=settings.lease_seconds,
+        secret_noise=settings.privacy_noise == "secret",
     )
 
 

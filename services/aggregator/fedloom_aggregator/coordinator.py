@@ -48,14 +48,17 @@ class Coordinator:
         generation_jobs: bool = False,
         inline_bytes: int = INLINE_BYTES,
         lease_seconds: float = LEASE_SECONDS,
+        secret_noise: bool = True,
     ) -> None:
         """`generation_jobs`: send image generation through the Redis stream (store shared with the generator).
         `inline_bytes`: larger tensors of packages, and larger uploads, go to the artifact store, referenced.
-        `lease_seconds`: how long a replica that stops renewing keeps its federations' loops (leases.py)."""
+        `lease_seconds`: how long a replica that stops renewing keeps its federations' loops (leases.py).
+        `secret_noise`: central-DP noise from a secret per run, not from the federation's seed (privacy/noise.py)."""
         self.store, self.artifacts, self.registry = store, artifacts, registry
         self.inline_bytes = inline_bytes
         self.book = RoundBook(store)
         self.generator_url, self.generation_jobs = generator_url, generation_jobs
+        self.secret_noise = secret_noise
         self.replica = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.loops = RoundLoops(store, self.replica, lease_seconds, self.run, self.running)
         self.configs: dict[str, FederationConfig] = {}  # immutable once created: read Redis once per process
@@ -148,6 +151,7 @@ class Coordinator:
             on_uploads=self.registry.record_uploads,
             on_reports=self.registry.record_reports,
             fence=lease.check,
+            secret_noise=self.secret_noise,
         )
         try:
             runner.run()

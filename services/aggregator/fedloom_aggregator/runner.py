@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -18,6 +18,7 @@ from fedloom.errors import FedLoomError
 from fedloom.federation.loop import RoundMetrics, run_federation
 from fedloom.generation.backends import load_generator
 from fedloom.generation.protocol import ImageGenerator
+from fedloom.privacy.noise import secret_seed
 from fedloom.stores.errors import StoreUnavailable
 from fedloom.stores.protocol import ArtifactStore, StateStore
 from fedloom.wire.control import FederationConfig
@@ -53,6 +54,8 @@ class FederationRunner:
     on_reports: Callable[[dict[int, float | None]], None] = no_activity
     fence: Callable[[], None] = lambda: None
     """Raises when this process may no longer write the federation's progress (its lease is lost)."""
+    secret_noise: bool = True
+    """Central-DP noise from a secret drawn when this run (or resumption) starts (`fedloom.privacy.noise`)."""
 
     def run(self) -> None:
         """All rounds; raises what ends the federation (a failed round, a bad config)."""
@@ -100,7 +103,8 @@ class FederationRunner:
         generator = None
         if get_algorithm(self.config.algorithm).needs_generator:
             generator = PhaseReportingGenerator(self.generator_for(transport), transport)
-        return federation_env(self.config, self.reference_arch, generator)
+        secret = secret_seed() if self.secret_noise else None
+        return replace(federation_env(self.config, self.reference_arch, generator), noise_secret=secret)
 
     def generator_for(self, transport: ServiceTransport) -> ImageGenerator:
         """'remote' = the generator service; anything else is loaded in this process (builtin, tiny, path)."""

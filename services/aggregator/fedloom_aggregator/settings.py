@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class AggregatorSettings(BaseSettings):
         None,
         min_length=16,
         description="reusable enrolment token of agents the operator deploys (compose, k8s); unset: one-time only",
+    )
+    privacy_noise: Literal["secret", "seeded"] = Field(
+        "secret",
+        description="central-DP noise from a secret drawn per federation run ('secret'), or from the federation's "
+        "seed ('seeded': reproducible, and known to every client, so no guarantee against them)",
     )
     generation_queue: bool = Field(
         True,

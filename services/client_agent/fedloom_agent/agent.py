@@ -113,7 +113,10 @@ class Agent:
         if session is not None:
             return session
         fid = task.federation_id
-        session = open_session(fid, task.config, self.client_id, self.local, self.architecture, self.device)
+        secret_noise = self.settings.privacy_noise == "secret"
+        session = open_session(
+            fid, task.config, self.client_id, self.local, self.architecture, self.device, secret_noise
+        )
         session.algorithm.join(session.ctx, self.bootstrap(fid))
         if self.store.has(fid):
             self.store.restore(session)

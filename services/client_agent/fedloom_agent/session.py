@@ -16,6 +16,7 @@ from fedloom.algorithms import get_algorithm, make_config
 from fedloom.algorithms.base import ClientAlgorithm, ClientContext, TrainSettings
 from fedloom.errors import ConfigError
 from fedloom.models import build_model
+from fedloom.privacy.noise import keep_secret_seed
 from fedloom.runtime import client_seed, model_seed
 from fedloom.wire.control import FederationConfig
 from fedloom_agent.dataspec import LocalData
@@ -54,8 +55,10 @@ def open_session(
     local: LocalData,
     architecture: str,
     device: torch.device,
+    secret_noise: bool = True,
 ) -> Session:
-    """A fresh session: algorithm from the registry, seeded model and generator, our data relabelled."""
+    """A fresh session: algorithm from the registry, seeded model and generator, our data relabelled; with
+    privacy settings and `secret_noise`, a secret noise seed of this client's own (`fedloom.privacy.noise`)."""
     check_data_fits(config, local)
     spec = get_algorithm(config.algorithm)
     algorithm = spec.make_client(make_config(spec, config.options))
@@ -71,4 +74,6 @@ def open_session(
         rng=torch.Generator().manual_seed(client_seed(config.seed, client_id)),
         device=device,
     )
+    if config.training.privacy is not None and secret_noise:
+        keep_secret_seed(ctx.state)
     return Session(federation_id, config, architecture, algorithm, ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +33,11 @@ class AgentSettings(BaseSettings):
     device: str = Field("cpu", description="cpu | cuda | auto")
     health_host: str = Field("127.0.0.1", description="address of /healthz and /readyz (0.0.0.0 in a container)")
     health_port: int | None = Field(None, ge=1, le=65_535, description="port of /healthz and /readyz; unset = none")
+    privacy_noise: Literal["secret", "seeded"] = Field(
+        "secret",
+        description="privacy noise from a secret seed kept in the checkpoint ('secret'), or from the federation's "
+        "seed ('seeded': reproducible, and known to the server, so no guarantee against it)",
+    )
 
     @field_validator("server_url")
     @classmethod

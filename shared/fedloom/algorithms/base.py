@@ -69,6 +69,8 @@ class ServerEnv:
     input_shape: tuple[int, int, int] | None = None
     reference_arch: str | None = None  # client 0's architecture: weight-sharing algorithms build it on the server
     rounds: int | None = None  # the federation's length, for schedules over rounds (FedKD's SVD energy)
+    noise_secret: int | None = None
+    """Seed of the server's central-DP noise when it must not be derivable from `seed` (`fedloom.privacy.noise`)."""
 
 
 class ClientAlgorithm(Protocol):
@@ -137,7 +139,7 @@ class AlgorithmSpec(Generic[State]):
             raise ConfigError(
                 f"{self.name} cannot run with privacy settings: {self.privacy_refusal}. Local DP of uploads: "
                 "fedproto, fedtgp, fedktl, fd, fedgh; central DP of averaged updates: fedavg, fedper, fedrep, "
-                "fedbabu, ditto, fedala, lg, fml, fedmrl"
+                "fedbabu, ditto, fedala, fedcp, gpfl, lg, fml, fedmrl"
             )
 
     def check_architectures(self, architectures: Sequence[str]) -> None:

@@ -6,8 +6,8 @@ Client: after the plug-in's own `fit`, the upload becomes the received tensors p
 weights, as sample counts are private too), and the client's ledger records the release and its epsilon (a
 client never releases more rounds than its budget allows: `PrivacyBudgetExceeded` before training).
 Server: the clipped updates are summed, Gaussian noise with std z C is added to the sum, and the plug-in's
-own `aggregate` receives the single noisy mean as its only upload. The noise is drawn from the federation's
-seed and the round, so the services and the simulation compute the same federation.
+own `aggregate` receives the single noisy mean as its only upload. The noise is drawn from the server's secret
+(`ServerEnv.noise_secret`, the services' default) or the federation's seed (simulations), mixed with the round.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def noise_generator(seed: int, round_: int) -> torch.Generator:
 
 
 class CentralPrivacyServer(Transparent):
-    """The plug-in's server half; `init` notes the federation's privacy settings and seed (its configuration)."""
+    """The plug-in's server half; `init` notes the federation's privacy settings and noise seed (its configuration)."""
 
     def __init__(self, inner: ServerAlgorithm[Any]) -> None:
         self.inner = inner
@@ -83,7 +83,8 @@ class CentralPrivacyServer(Transparent):
         self.seed = 0
 
     def init(self, env: ServerEnv) -> Any:
-        self.privacy, self.seed = env.settings.privacy, env.seed
+        self.privacy = env.settings.privacy
+        self.seed = env.seed if env.noise_secret is None else env.noise_secret
         return self.inner.init(env)
 
     def bootstrap(self, state: Any) -> GlobalPayload:

@@ -7,8 +7,8 @@ clears the threshold, with those noisy counts (`counts`: part of the release alr
 privacy; FedProto's and FD's servers weight by them). Everything else it would send that depends on its
 training data is left out or derived from the noisy release: `num_samples` is the rounded sum of the noisy
 counts and the training loss is not sent. The epsilon spent so far travels as the value `epsilon` (the ledger:
-`fedloom.privacy.ledger`). Rows come from one eval-mode pass of the trained model over the training split, so
-each sample counts once.
+`fedloom.privacy.ledger`); the noise comes from `fedloom.privacy.noise`. Rows come from one eval-mode pass of
+the trained model over the training split, so each sample counts once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fedloom.algorithms import prototypes as wire_protos
 from fedloom.algorithms.base import ClientContext
 from fedloom.privacy.ledger import EPSILON, next_release_epsilon, spend_release
 from fedloom.privacy.mechanism import private_class_means
+from fedloom.privacy.noise import release_noise_generator
 from fedloom.wire import ClientUpdate
 
 
@@ -40,8 +41,9 @@ def class_mean_upload(
     else:
         assert privacy.noise_multiplier is not None  # planned settings only reach clients
         values = {EPSILON: spend_release(ctx.state, privacy)}
+        noise = release_noise_generator(ctx.state, ctx.rng)
         classes, means, counts, noisy_total = private_class_means(
-            rows, labels, ctx.num_classes, privacy.clip, privacy.noise_multiplier, ctx.rng
+            rows, labels, ctx.num_classes, privacy.clip, privacy.noise_multiplier, noise
         )
         tensors = {**wire_protos.pack(classes, means, normalise), wire_protos.COUNTS: counts.float().cpu()}
         num_samples = max(1, round(noisy_total))

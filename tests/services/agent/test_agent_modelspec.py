@@ -4,7 +4,9 @@ from agent_helpers import CLIENT_ID, DATA_SPEC, SEED, federation_config
 
 from fedloom.errors import ConfigError
 from fedloom.models import build_model, group_architectures
+from fedloom.privacy.noise import NOISE_SEED
 from fedloom.runtime import client_seed, model_seed
+from fedloom.wire.control import TrainingConfig
 from fedloom_agent import choose_architecture, load_client_data, open_session, parse_data_spec
 
 
@@ -50,3 +52,15 @@ def test_a_federation_our_data_cannot_serve_is_refused() -> None:
     too_few = federation_config().model_copy(update={"num_classes": 2})
     with pytest.raises(ConfigError, match="classes"):
         open_session("f", too_few, 1, local, "cnn4", torch.device("cpu"))
+
+
+def test_a_private_session_draws_its_noise_from_a_secret_seed_unless_told_to_use_the_run_seed() -> None:
+    local = load_client_data(parse_data_spec(DATA_SPEC))
+    training = {"privacy": {"noise_multiplier": 1.0, "clip": 1.0}}
+    private = federation_config().model_copy(update={"training": TrainingConfig.model_validate(training)})
+    first = open_session("f", private, CLIENT_ID, local, "cnn4", torch.device("cpu"))
+    second = open_session("f", private, CLIENT_ID, local, "cnn4", torch.device("cpu"))
+    assert int(first.ctx.state[NOISE_SEED]) != int(second.ctx.state[NOISE_SEED])  # fresh from the OS, per session
+    seeded = open_session("f", private, CLIENT_ID, local, "cnn4", torch.device("cpu"), secret_noise=False)
+    plain = open_session("f", federation_config(), CLIENT_ID, local, "cnn4", torch.device("cpu"))
+    assert NOISE_SEED not in seeded.ctx.state and NOISE_SEED not in plain.ctx.state

@@ -103,7 +103,7 @@ def test_every_prototype_and_logit_algorithm_runs_private_and_reports_epsilon(al
     assert all(m.train_loss == 0.0 for m in result.history)  # the loss is not released
 
 
-REFUSED = ["fedkd", "fedcp", "gpfl", "feddbe", "fedgen", "fedl2g"]
+REFUSED = ["fedkd", "feddbe", "fedgen", "fedl2g"]
 
 
 @pytest.mark.parametrize("algorithm", REFUSED)
