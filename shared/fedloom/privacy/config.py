@@ -34,7 +34,12 @@ class PrivacyConfig(BaseModel):
             raise ValueError("privacy needs epsilon (a budget) or noise_multiplier")
         if data.get("releases") is None:
             return data  # planned later, once the number of rounds is known (`planned`)
-        noise = noise_multiplier_for(float(data["epsilon"]), float(data.get("delta", 1e-5)), int(data["releases"]))
+        epsilon, delta, releases = data["epsilon"], data.get("delta", 1e-5), data["releases"]
+        if not all(isinstance(v, int | float) for v in (epsilon, delta, releases)):
+            return data  # the fields' own validation says what is wrong
+        if not (epsilon > 0 and 0 < delta < 1 and releases >= 1 and float(releases).is_integer()):
+            return data
+        noise = noise_multiplier_for(float(epsilon), float(delta), int(releases))
         return {**data, "noise_multiplier": noise}
 
     def planned(self, rounds: int) -> PrivacyConfig:

@@ -18,7 +18,9 @@ def describe_privacy(privacy: dict[str, Any] | None) -> str:
         "only, which is post-processing of the clients' differentially private uploads, so every client's "
         f"guarantee carries over unchanged (the largest epsilon any client spent; noise multiplier "
         f"{privacy.get('noise_multiplier', float('nan')):.4g}, clip {privacy.get('clip')}). The guarantee covers "
-        "the uploads as released; see the FedLoom README, 'Differentially private uploads', for what it does not cover."
+        "the uploads as released, against anyone who cannot regenerate the noise (deployed agents draw it from a "
+        "secret seed; simulations and FEDLOOM_PRIVACY_NOISE=seeded runs from the run's seed); see the FedLoom "
+        "README, 'Differentially private uploads', for what else it does not cover."
     )
 
 

@@ -64,14 +64,13 @@ def source_from_run(run: Path) -> SynthesisSource:
     for path in (summary_path, package_path):
         if not path.is_file():
             raise ConfigError(f"{path} not found: point synthesize at the --out folder of a finished simulation")
-    summary = json.loads(summary_path.read_text())
-    config = summary["config"]
-    package = read_package(package_path.read_bytes(), str(package_path))
-    latents, shape = package_latents(package, config["algorithm"])
-    privacy = summary.get("privacy")
-    return SynthesisSource(
-        str(run), config["algorithm"], summary["rounds"], latents, shape, config["generator"], privacy
-    )
+    try:
+        summary = json.loads(summary_path.read_text())
+        algorithm, generator, rounds = summary["config"]["algorithm"], summary["config"]["generator"], summary["rounds"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{summary_path} is not a FedLoom simulation summary: {exc!r}") from exc
+    latents, shape = package_latents(read_package(package_path.read_bytes(), str(package_path)), algorithm)
+    return SynthesisSource(str(run), algorithm, rounds, latents, shape, generator, summary.get("privacy"))
 
 
 def federation_privacy(config: dict[str, Any], epsilon_max: float | None) -> dict[str, Any] | None:

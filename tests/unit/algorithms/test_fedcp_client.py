@@ -47,9 +47,7 @@ def context(seed: int = 0) -> ClientContext:
 
 def halves() -> tuple[FedCPClient, FedCPServer, GlobalPayload, GlobalPayload]:
     """(client half, server half, bootstrap, the first package)."""
-    spec = get_algorithm("fedcp")
-    client, server = spec.make_client(FedCPConfig()), spec.make_server(FedCPConfig())
-    assert isinstance(client, FedCPClient) and isinstance(server, FedCPServer)
+    client, server = FedCPClient(FedCPConfig()), FedCPServer(FedCPConfig())  # the halves, unwrapped
     state = server.init(ENV)
     return client, server, server.bootstrap(state), server.broadcast(state)
 

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from pydantic import ValidationError
 
 from fedloom.errors import ConfigError
 from fedloom.privacy import PrivacyBudgetExceeded, PrivacyConfig, epsilon_spent, noise_multiplier_for, spend_release
@@ -36,6 +37,12 @@ def test_settings_need_a_budget_or_a_noise_level() -> None:
         load_config(None, {"algorithm": "fedtgp", "rounds": 1000, "privacy": {"epsilon": 1e-6, "clip": 1}})
     simulated = load_config(None, {"algorithm": "fedtgp", "rounds": 7, "privacy": {"epsilon": 1, "clip": 1}})
     assert simulated.privacy is not None and simulated.privacy.releases == 7  # planned over the run's rounds
+
+
+@pytest.mark.parametrize("bad", [{"epsilon": [1]}, {"epsilon": "x"}, {"epsilon": -1.0}, {"epsilon": 1.0, "delta": 2.0}])
+def test_malformed_budgets_are_validation_errors_not_crashes(bad: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):  # a 422 in the services (the API fuzz test once found a 500 here)
+        PrivacyConfig.model_validate({"clip": 1.0, "releases": 3, **bad})
 
 
 def test_the_ledger_refuses_the_upload_that_would_exceed_the_budget() -> None:

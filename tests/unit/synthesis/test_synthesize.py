@@ -95,6 +95,12 @@ def test_only_a_finished_fedktl_federation_can_be_synthesised_from(fedktl_run: P
         source_from_run(fedtgp)
     with pytest.raises(ConfigError, match="summary.json not found"):
         source_from_run(tmp_path / "nowhere")
+    (fedtgp / "summary.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="is not a FedLoom simulation summary"):
+        source_from_run(fedtgp)
+    (fedtgp / "summary.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="is not a FedLoom simulation summary"):
+        source_from_run(fedtgp)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
     with pytest.raises(ConfigError, match="is not empty"):
