@@ -20,18 +20,18 @@ from typing import Any
 import torch
 
 from fedloom.algorithms.base import AlgorithmSpec, ClientAlgorithm, ClientContext, ServerAlgorithm, ServerEnv
-from fedloom.algorithms.private_upload import check_privacy_budget
 from fedloom.privacy.central import clipped_upload, noisy_mean
 from fedloom.privacy.config import PrivacyConfig
-from fedloom.privacy.ledger import EPSILON, spend_release
-from fedloom.wire import ClientUpdate, EvalReport, GlobalPayload
+from fedloom.privacy.ledger import EPSILON, next_release_epsilon, spend_release
+from fedloom.wire import ClientUpdate, GlobalPayload
 
 log = logging.getLogger(__name__)
 NOISE_STREAM = 0x5EED_D9  # mixes the round into the federation's seed for the server's noise
 
 
 class Transparent:
-    """Anything the wrapper does not define is the wrapped plug-in's (its options, its own helpers)."""
+    """Anything the wrapper does not define is the wrapped plug-in's: `join`, `evaluate`, `bootstrap`,
+    `broadcast`, its options and its own helpers."""
 
     inner: Any
 
@@ -45,14 +45,11 @@ class CentralPrivacyClient(Transparent):
     def __init__(self, inner: ClientAlgorithm) -> None:
         self.inner = inner
 
-    def join(self, ctx: ClientContext, bootstrap: GlobalPayload) -> None:
-        self.inner.join(ctx, bootstrap)
-
     def fit(self, ctx: ClientContext, payload: GlobalPayload) -> ClientUpdate:
         privacy = ctx.settings.privacy
         if privacy is None:
             return self.inner.fit(ctx, payload)
-        check_privacy_budget(ctx)
+        next_release_epsilon(ctx.state, privacy)  # PrivacyBudgetExceeded before any training
         update = self.inner.fit(ctx, payload)
         if not all(bool(torch.isfinite(t).all()) for t in update.tensors.values()):
             log.warning(
@@ -61,9 +58,6 @@ class CentralPrivacyClient(Transparent):
         tensors = clipped_upload(update.tensors, payload.tensors, privacy.clip)
         epsilon = spend_release(ctx.state, privacy)
         return replace_update(update, tensors, {EPSILON: epsilon})
-
-    def evaluate(self, ctx: ClientContext, payload: GlobalPayload) -> EvalReport:
-        return self.inner.evaluate(ctx, payload)
 
 
 def replace_update(update: ClientUpdate, tensors: dict[str, torch.Tensor], values: dict[str, float]) -> ClientUpdate:
@@ -86,12 +80,6 @@ class CentralPrivacyServer(Transparent):
         self.privacy = env.settings.privacy
         self.seed = env.seed if env.noise_secret is None else env.noise_secret
         return self.inner.init(env)
-
-    def bootstrap(self, state: Any) -> GlobalPayload:
-        return self.inner.bootstrap(state)
-
-    def broadcast(self, state: Any) -> GlobalPayload:
-        return self.inner.broadcast(state)
 
     def aggregate(self, state: Any, updates: Sequence[ClientUpdate]) -> Any:
         privacy = self.privacy

@@ -83,7 +83,8 @@ def write_image_folder(pixels: npt.NDArray[np.uint8], labels: torch.Tensor, out:
         for image, label in zip(pixels, labels.tolist(), strict=True):
             index = counts[label] = counts.get(label, -1) + 1
             relative = Path("images") / f"{label:03d}" / f"{index:05d}.png"
-            (out / relative).parent.mkdir(parents=True, exist_ok=True)
+            if index == 0:  # labels come class by class
+                (out / relative).parent.mkdir(parents=True, exist_ok=True)
             array = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
             Image.fromarray(array).save(out / relative)
             writer.writerow([relative.as_posix(), label])
@@ -136,11 +137,9 @@ def write_synthetic_dataset(
 
 
 def write_preview(pixels: npt.NDArray[np.uint8], labels: torch.Tensor, num_classes: int, path: Path) -> None:
-    """Up to 8 images of each class, one class per row."""
+    """Up to 8 images of each class, one class per row (every class has the same number of images)."""
     from fedloom.generation.grid import save_image_grid
 
     picked = [np.flatnonzero(labels.numpy() == c)[:8] for c in range(num_classes)]
-    width = max(len(p) for p in picked)
-    rows = [np.concatenate([p, np.full(width - len(p), p[-1])]) for p in picked if len(p)]
-    images = torch.from_numpy(pixels[np.concatenate(rows)]).float() / 255
-    save_image_grid(images, path, nrow=width, scale=2)
+    images = torch.from_numpy(pixels[np.concatenate(picked)]).float() / 255
+    save_image_grid(images, path, nrow=len(picked[0]), scale=2)

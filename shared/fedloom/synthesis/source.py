@@ -16,6 +16,7 @@ import torch
 
 from fedloom.errors import ConfigError, WireError
 from fedloom.ops.client import OperatorClient
+from fedloom.simulation.runner import FINAL_PACKAGE
 from fedloom.wire import GlobalPayload, decode
 
 LATENTS, IMAGES = "latents", "images"
@@ -60,7 +61,7 @@ def read_package(data: bytes, where: str) -> GlobalPayload:
 
 def source_from_run(run: Path) -> SynthesisSource:
     """The source a simulation's output folder describes (`fedloom simulate --out RUN`)."""
-    summary_path, package_path = run / "summary.json", run / "package.msgpack"
+    summary_path, package_path = run / "summary.json", run / FINAL_PACKAGE
     for path in (summary_path, package_path):
         if not path.is_file():
             raise ConfigError(f"{path} not found: point synthesize at the --out folder of a finished simulation")

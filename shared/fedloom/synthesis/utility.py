@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from fedloom.algorithms.training import map_in_batches, shuffled_batches
+from fedloom.algorithms.base import ClientContext, TrainSettings
+from fedloom.algorithms.training import map_in_batches, model_group, train_local
 from fedloom.data.pfl import load_pfl_folder
-from fedloom.data.types import FederatedDataset
+from fedloom.data.types import ClientData, FederatedDataset
 from fedloom.errors import ConfigError
 from fedloom.models import build_model
 from fedloom.models.base import BaseHeadModel
@@ -36,18 +37,16 @@ def synthetic_images(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
 def train_fresh_model(
     x: torch.Tensor, y: torch.Tensor, num_classes: int, settings: UtilitySettings, progress: bool = True
 ) -> BaseHeadModel:
-    """A new `settings.arch` trained with SGD and cross-entropy on (x, y) only."""
+    """A new `settings.arch` trained with plain SGD and cross-entropy on (x, y) only, through the clients' own
+    training loop (`train_local`), one epoch per progress step."""
     torch.manual_seed(settings.seed)
     shape = (int(x.shape[1]), int(x.shape[2]), int(x.shape[3]))
     model = build_model(settings.arch, shape, num_classes)
-    optimiser = torch.optim.SGD(model.parameters(), lr=settings.lr)
-    rng = torch.Generator().manual_seed(settings.seed)
-    model.train()
+    data = ClientData(0, x, y, x[:0], y[:0])
+    train = TrainSettings(local_epochs=1, batch_size=settings.batch_size, lr=settings.lr)
+    ctx = ClientContext(0, model, data, num_classes, train, torch.Generator().manual_seed(settings.seed))
     for _ in tqdm(range(settings.epochs), desc="training on synthetic images", unit="epoch", disable=not progress):
-        for idx in shuffled_batches(len(y), settings.batch_size, rng):
-            optimiser.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x[idx]), y[idx]).backward()
-            optimiser.step()
+        train_local(ctx, lambda xb, yb: F.cross_entropy(model(xb), yb), [model_group(ctx, fused=True)])
     return model.eval()
 
 
