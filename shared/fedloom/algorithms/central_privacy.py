@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from fedloom.algorithms.base import AlgorithmSpec, ClientAlgorithm, ClientContext, ServerAlgorithm, ServerEnv
+from fedloom.algorithms.model_parts import all_finite
 from fedloom.privacy.central import clipped_upload, noisy_mean
 from fedloom.privacy.config import PrivacyConfig
 from fedloom.privacy.ledger import EPSILON, next_release_epsilon, spend_release
@@ -51,7 +52,7 @@ class CentralPrivacyClient(Transparent):
             return self.inner.fit(ctx, payload)
         next_release_epsilon(ctx.state, privacy)  # PrivacyBudgetExceeded before any training
         update = self.inner.fit(ctx, payload)
-        if not all(bool(torch.isfinite(t).all()) for t in update.tensors.values()):
+        if not all(all_finite(t) for t in update.tensors.values()):
             log.warning(
                 "client %d: local training diverged under the noisy global model; it sends a zero update", ctx.client_id
             )

@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from fedloom.algorithms.model_parts import (
+    all_finite,
     average_parts,
     check_part,
     check_same_head_shapes,
@@ -61,3 +62,22 @@ def test_heterogeneous_heads_get_a_clear_error() -> None:
     check_same_head_shapes([(10, 512), (10, 512)])
     with pytest.raises(WireError, match="identical shapes"):
         check_same_head_shapes([(10, 512), (10, 256)])
+
+
+@pytest.mark.parametrize(
+    ("values", "finite"),
+    [
+        ([1.0, -2.0, 0.0], True),
+        ([], True),
+        ([3e38] * 1000, True),  # a float32 sum would overflow; the float64 one does not
+        ([-3e38, -3e38, 3e38], True),
+        ([1.0, float("nan")], False),
+        ([float("inf"), 1.0], False),
+        ([float("-inf")], False),
+        ([float("inf"), float("-inf")], False),  # their sum is NaN, not 0
+    ],
+)
+def test_all_finite_agrees_with_isfinite(values: list[float], finite: bool) -> None:
+    t = torch.tensor(values, dtype=torch.float32)
+    assert all_finite(t) is finite
+    assert bool(torch.isfinite(t).all()) is finite
