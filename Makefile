@@ -133,7 +133,9 @@ bench-synthetic: install $(FMNIST20)/config.json
 bench: bench-synthetic
 
 # FedProto and FedTGP on FMNIST20 + hcnn8, 10 rounds: s/round with --workers 1 and 2 (1 thread each) and on a
-# local two-node Ray cluster, in one run; speed-ups and whether the accuracies are identical.
+# local two-node Ray cluster, in one run; speed-ups and whether the accuracies are identical. HTFLLIB=checkout
+# (and HTFLLIB_SITE=folder of the packages it imports) adds HtFLlib's time with 2 threads in the same run.
 .PHONY: bench-parallel
 bench-parallel: install $(FMNIST20)/config.json
-	$(PY) bench/sim_parallel.py --data $(FMNIST20) --rounds 10 --out bench/results/sim_parallel.json
+	$(PY) bench/sim_parallel.py --data $(FMNIST20) --rounds 10 --out bench/results/sim_parallel.json \
+		$(if $(HTFLLIB),--htfllib $(HTFLLIB)) $(if $(HTFLLIB_SITE),--htfllib-site $(HTFLLIB_SITE))

@@ -1,5 +1,7 @@
 """`make bench-parallel`: seconds per round with the clients on 1 and 2 local worker processes (1 thread
-each), and on a local two-node Ray cluster (1 CPU per node), FMNIST20 + hcnn8, FedProto and FedTGP.
+each), and on a local two-node Ray cluster (1 CPU per node), FMNIST20 + hcnn8, FedProto and FedTGP. With
+`--htfllib CHECKOUT`, HtFLlib's own seconds per round with 2 threads (the whole machine), in the same run
+(`htfllib_runner.py`); `vs_htfllib_2_threads` is its time over ours with 2 workers (target: 3x).
 
 All runs of one invocation go one after another in this process (the driver), so they share the machine's
 state; `identical_accuracy` says whether every placement gave the same accuracies round by round.
@@ -26,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test suite's two-node Ray cluster
 from machine import speed_probe  # noqa: E402
 from ray_cluster import two_node_cluster  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from htfllib_runner import checkout_commit, run_htfllib  # noqa: E402
 
 RAY_MODE = "ray_two_nodes"
 
@@ -74,6 +79,25 @@ def ray_runs(base: SimulationConfig, algorithms: list[str]) -> dict[str, dict[st
     return runs
 
 
+def htfllib_runs(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """HtFLlib with 2 threads for each algorithm (first, so that a checkout that cannot run fails early)."""
+    runs = {}
+    for algorithm in args.algorithms:
+        runs[algorithm] = run_htfllib(args.htfllib, args.htfllib_site, args.data, algorithm, args.htfllib_rounds, 2)
+        sys.stderr.write(f"HtFLlib {algorithm}, 2 threads: {runs[algorithm]['seconds_per_round']:.2f} s/round\n")
+    return runs
+
+
+def htfllib_report(args: argparse.Namespace, runs: dict[str, Any], ours: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """HtFLlib's runs, and how many times longer its round takes than ours with 2 workers."""
+    return {
+        "htfllib": {"commit": checkout_commit(args.htfllib), "rounds": args.htfllib_rounds, "runs": runs},
+        "vs_htfllib_2_threads": {
+            a: run["seconds_per_round"] / ours[a]["2"]["seconds_per_round"] for a, run in runs.items() if "2" in ours[a]
+        },
+    }
+
+
 def log(algorithm: str, mode: str, run: dict[str, Any]) -> None:
     sys.stderr.write(f"{algorithm} {mode}: {run['seconds_per_round']:.2f} s/round, accuracies {run['accuracies']}\n")
 
@@ -118,13 +142,19 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--algorithms", nargs="+", default=["fedproto", "fedtgp"])
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local worker counts (1 thread each)")
     p.add_argument("--no-ray", action="store_true", help="skip the two-node Ray cluster")
+    p.add_argument("--htfllib", type=Path, help="an HtFLlib checkout to time with 2 threads (needs --data)")
+    p.add_argument("--htfllib-site", type=Path, help="PYTHONPATH folder with the packages HtFLlib imports")
+    p.add_argument("--htfllib-rounds", type=int, default=5, help="HtFLlib rounds (after its first)")
     return p.parse_args()
 
 
 def main() -> int:
     args = parse_args()
+    if args.htfllib and not args.data:
+        raise SystemExit("--htfllib needs --data (the FMNIST20 folder HtFLlib reads too)")
     base = base_config(args)
     probe = speed_probe()
+    theirs = htfllib_runs(args) if args.htfllib else None
     runs = {algorithm: local_runs(base, algorithm, args.workers) for algorithm in args.algorithms}
     if not args.no_ray:
         for algorithm, run in ray_runs(base, args.algorithms).items():
@@ -134,6 +164,7 @@ def main() -> int:
         **summarise(runs, args.workers),
         "runs": runs,
         "ray_cluster": None if args.no_ray else "two `ray start` nodes on this machine, 1 CPU each",
+        **(htfllib_report(args, theirs, runs) if theirs is not None else {}),
         "commit": git_commit(),
         "torch": torch.__version__,
         "cpu_cores": available_cores(),
