@@ -59,27 +59,43 @@ def balance(costs: Mapping[int, float], workers: int) -> list[list[int]]:
     return [sorted(ids) for ids in placement]
 
 
-def client_costs(dataset: FederatedDataset, models: str, feature_dim: int, local_epochs: int) -> dict[int, float]:
-    """A round's work per client, roughly: forward FLOPs of its model per sample x (3 x training samples x
-    epochs, for forward and backward, + test samples). FLOPs are counted on the meta device (no memory, no RNG)."""
-    per_sample: dict[str, float] = {}
+# A batch-B SGD step of a small CNN on one CPU thread, fitted on the AMD EPYC (Zen 4) host to the 8 hcnn8 models at
+# batch 10 (within 4%): 0.34 ms per forward MFLOP of a sample, 1.19 ms per million parameters, 1.37 ms. FLOPs run at
+# ~88 GFLOP/s; every weight is read and written a few times a step whatever the batch (forward, backward, SGD),
+# which FLOPs miss: by FLOPs alone the 1-conv models with a 4,608-wide layer cost half of what they do, and one
+# of 2 workers ran 20% longer than the other (FedProto, FMNIST20).
+SECONDS_PER_FLOP = 0.34e-3 / 30e6  # per FLOP of training work (3 x forward FLOPs x samples) or of evaluation
+SECONDS_PER_PARAMETER_STEP = 1.19e-9
+SECONDS_PER_STEP = 1.37e-3
+
+
+def client_costs(
+    dataset: FederatedDataset, models: str, feature_dim: int, local_epochs: int, batch_size: int
+) -> dict[int, float]:
+    """A round's work per client in seconds of the fitted model above: its training steps (arithmetic, weight
+    traffic, a fixed cost each) and the evaluation of its test split. Only the ratios matter (balancing).
+    FLOPs and parameters are counted on the meta device (no memory, no RNG)."""
+    sizes: dict[str, tuple[float, int]] = {}
     costs = {}
     for index, data in enumerate(dataset.clients):
         architecture = client_architecture(models, index)
-        if architecture not in per_sample:
-            per_sample[architecture] = forward_flops(architecture, dataset, feature_dim)
-        work = 3 * data.num_train * local_epochs + data.num_test
-        costs[data.client_id] = per_sample[architecture] * max(work, 1)
+        if architecture not in sizes:
+            sizes[architecture] = model_size(architecture, dataset, feature_dim)
+        flops, parameters = sizes[architecture]
+        steps = local_epochs * data.num_train / batch_size
+        step = SECONDS_PER_FLOP * 3 * flops * batch_size + SECONDS_PER_PARAMETER_STEP * parameters + SECONDS_PER_STEP
+        costs[data.client_id] = max(steps * step + SECONDS_PER_FLOP * flops * data.num_test, SECONDS_PER_STEP)
     return costs
 
 
-def forward_flops(architecture: str, dataset: FederatedDataset, feature_dim: int) -> float:
+def model_size(architecture: str, dataset: FederatedDataset, feature_dim: int) -> tuple[float, int]:
+    """(forward FLOPs of one sample, parameters) of the client model."""
     with torch.random.fork_rng(devices=[]), torch.device("meta"):
         model = build_model(architecture, dataset.input_shape, dataset.num_classes, feature_dim)
         sample = torch.empty(1, *dataset.input_shape)
         with FlopCounterMode(display=False) as counter:
             model(sample)
-    return float(max(counter.get_total_flops(), 1))
+    return float(max(counter.get_total_flops(), 1)), sum(p.numel() for p in model.parameters())
 
 
 def make_plan(total_threads: int, workers: int, costs: Mapping[int, float]) -> WorkerPlan:

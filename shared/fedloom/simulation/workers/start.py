@@ -21,7 +21,7 @@ def worker_transport(cfg: SimulationConfig, dataset: FederatedDataset) -> Iterat
 
     Threads: `cfg.threads` in all (default: this machine's usable cores, or the Ray cluster's CPUs), split
     evenly; workers: `cfg.workers` (with Ray, default one per thread), at most one per client."""
-    costs = client_costs(dataset, cfg.models, cfg.feature_dim, cfg.local_epochs)
+    costs = client_costs(dataset, cfg.models, cfg.feature_dim, cfg.local_epochs, cfg.batch_size)
     backend: WorkerBackend
     if cfg.ray is None:
         plan = make_plan(cfg.threads or available_cores(), cfg.workers or 1, costs)
