@@ -144,7 +144,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--no-ray", action="store_true", help="skip the two-node Ray cluster")
     p.add_argument("--htfllib", type=Path, help="an HtFLlib checkout to time with 2 threads (needs --data)")
     p.add_argument("--htfllib-site", type=Path, help="PYTHONPATH folder with the packages HtFLlib imports")
-    p.add_argument("--htfllib-rounds", type=int, default=5, help="HtFLlib rounds (after its first)")
+    p.add_argument("--htfllib-rounds", type=int, default=10, help="HtFLlib rounds after its first (default: as ours)")
     return p.parse_args()
 
 
