@@ -67,8 +67,3 @@ def run_htfllib(
     if done.returncode != 0 or len(seconds) < 2:
         raise SystemExit(f"HtFLlib {algorithm} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return {"seconds_per_round": statistics.median(seconds[1:]), "round_seconds": seconds, "threads": threads}
-
-
-def checkout_commit(checkout: Path) -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"

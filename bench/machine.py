@@ -1,9 +1,12 @@
-"""How fast this (shared) machine is right now, recorded next to every timing: a fixed pure-Python loop and
-a fixed single-thread matrix update. Timings from runs whose probes differ much are not comparable."""
+"""What ran where, recorded next to every timing: how fast this (shared) machine is right now (a fixed
+pure-Python loop and a fixed single-thread matrix update; timings from runs whose probes differ much are not
+comparable), and which commit of a checkout ran."""
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 
 import torch
 
@@ -38,3 +41,13 @@ def small_steps(steps: int = 300) -> float:
     for _ in range(steps):
         layer_2(torch.relu(layer_1(x))).pow(2).mean().backward()
     return time.perf_counter() - started
+
+
+def git_commit(checkout: Path | None = None) -> str:
+    """The checkout's HEAD (this repository's by default), with '+changes' when its tracked files differ from it
+    (the code that ran); 'unknown' outside a git checkout."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=checkout, capture_output=True, text=True
+    )
+    return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")

@@ -32,8 +32,7 @@ from fedloom.algorithms import get_algorithm, make_config
 from fedloom.simulation import SimulationConfig, run_simulation
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import speed_probe  # noqa: E402
-from sim_fmnist import git_commit  # noqa: E402
+from machine import git_commit, speed_probe  # noqa: E402
 
 # FedBABU too: its fine-tuned accuracy moved by 1.4 points between seeds 0-2
 MULTI_SEED = ["fedavg", "fedala", "fedcp", "gpfl", "feddbe", "fedbabu"]

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from machine import git_commit  # noqa: E402
+
 BEST = "mean for best accuracy:"
 ROUND_LINE = "-" * 25 + " time cost "
 
@@ -56,13 +59,6 @@ def run_pair(args: argparse.Namespace, goals: list[str]) -> list[str]:
     return [p.communicate()[0] for p in procs]
 
 
-def pfllib_commit(checkout: Path | None) -> str | None:
-    if checkout is None:
-        return None
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True)
-    return done.stdout.strip() or None
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pfllib", type=Path, help="PFLlib checkout")
@@ -86,7 +82,7 @@ def main() -> int:
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
     report[args.algorithm] = {
         "command": " ".join(["python", *command(args.algorithm, args.rounds, "GOAL")[1:]]),  # in PFLlib's system/
-        "pfllib_commit": pfllib_commit(args.pfllib),
+        "pfllib_commit": git_commit(args.pfllib) if args.pfllib else None,
         "runs": runs,
         "best_accuracy_mean": statistics.mean(r["best_accuracy"] for r in runs),
         "setting": "FMNIST20, cnn4, 20 clients, join ratio 1, E=1, B=10, lr 0.01, 1 thread, two runs side by side",

@@ -22,8 +22,7 @@ import torch
 from fedloom.simulation import SimulationConfig, run_simulation
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import speed_probe  # noqa: E402
-from sim_fmnist import git_commit  # noqa: E402
+from machine import git_commit, speed_probe  # noqa: E402
 
 EPSILONS = [1.0, 4.0, 8.0, math.inf]
 ALGORITHMS = ["fedtgp", "fedproto"]

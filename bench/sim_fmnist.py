@@ -28,7 +28,7 @@ from fedloom.simulation.setup import build_contexts, load_dataset
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bare_loop import bare_seconds_per_round  # noqa: E402
-from machine import speed_probe  # noqa: E402
+from machine import git_commit, speed_probe  # noqa: E402
 
 CORE = ["local", "fedproto", "fedtgp", "fedktl"]  # with the plain-PyTorch loop ratio
 ALGORITHMS = [*CORE, "fd", "lg", "fedgh", "fml", "fedkd", "fedmrl", "fedgen", "fedl2g"]
@@ -156,13 +156,6 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
             runs[algorithm].append(json.loads(out))
             sys.stderr.write(f"{algorithm} seed {seed}: {runs[algorithm][-1]}\n")
     return runs
-
-
-def git_commit() -> str:
-    """HEAD's commit, with '+changes' when the working tree differs from it (the code that ran)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
-    return head + ("+changes" if dirty.stdout.strip() else "")
 
 
 def main() -> int:

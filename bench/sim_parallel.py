@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,11 +25,11 @@ from fedloom.simulation.workers.plan import available_cores
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test suite's two-node Ray cluster
-from machine import speed_probe  # noqa: E402
+from machine import git_commit, speed_probe  # noqa: E402
 from ray_cluster import two_node_cluster  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from htfllib_runner import checkout_commit, run_htfllib  # noqa: E402
+from htfllib_runner import run_htfllib  # noqa: E402
 
 RAY_MODE = "ray_two_nodes"
 
@@ -91,7 +90,7 @@ def htfllib_runs(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 def htfllib_report(args: argparse.Namespace, runs: dict[str, Any], ours: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """HtFLlib's runs, and how many times longer its round takes than ours with 2 workers."""
     return {
-        "htfllib": {"commit": checkout_commit(args.htfllib), "rounds": args.htfllib_rounds, "runs": runs},
+        "htfllib": {"commit": git_commit(args.htfllib), "rounds": args.htfllib_rounds, "runs": runs},
         "vs_htfllib_2_threads": {
             a: run["seconds_per_round"] / ours[a]["2"]["seconds_per_round"] for a, run in runs.items() if "2" in ours[a]
         },
@@ -121,13 +120,6 @@ def summarise(runs: dict[str, dict[str, dict[str, Any]]], workers: list[int]) ->
             a: all(run["accuracies"] == r[first]["accuracies"] for run in r.values()) for a, r in runs.items()
         },
     }
-
-
-def git_commit() -> str:
-    """HEAD's commit, with '+changes' when the working tree differs from it (the code that ran)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
-    return head + ("+changes" if dirty.stdout.strip() else "")
 
 
 def parse_args() -> argparse.Namespace:

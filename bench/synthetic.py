@@ -24,7 +24,7 @@ from fedloom.synthesis import SyntheticOptions, source_from_run, write_synthetic
 from fedloom.synthesis.utility import UtilitySettings, synthetic_utility
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sim_fmnist import git_commit  # noqa: E402
+from machine import git_commit  # noqa: E402
 
 
 def run_federation(args: argparse.Namespace, run: Path) -> dict[str, Any]:
