@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fedloom.models.cnn import CNN_SPECS
+from machine import link_fmnist20
 
 ALGORITHMS = {"fedproto": "FedProto", "fedtgp": "FedTGP", "local": "Local"}
 FLAGS = ["-lam", "10", "-se", "100", "-mart", "100"]  # htfllib_fmnist.md: lambda 10, 100 server epochs, margin 100
@@ -51,10 +52,7 @@ def run_htfllib(
 ) -> dict[str, Any]:
     """One HtFLlib run of `rounds` rounds with `threads` torch threads; its median seconds per round after the
     first (which pays the warm-up, as HtFLlib's own average leaves it out too)."""
-    dataset = checkout / "dataset" / "FMNIST20"
-    dataset.parent.mkdir(exist_ok=True)
-    if not dataset.exists():
-        dataset.symlink_to(data.resolve())
+    link_fmnist20(checkout, data)
     main = hcnns8_main(checkout)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # HtFLlib torch.loads the whole client models it saved itself

@@ -51,3 +51,11 @@ def git_commit(checkout: Path | None = None) -> str:
         ["git", "status", "--porcelain", "--untracked-files=no"], cwd=checkout, capture_output=True, text=True
     )
     return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
+
+
+def link_fmnist20(checkout: Path, data: Path) -> None:
+    """Make a PFLlib or HtFLlib checkout read `data` as its FMNIST20 (they load `dataset/FMNIST20`)."""
+    link = checkout / "dataset" / "FMNIST20"
+    link.parent.mkdir(exist_ok=True)
+    if not link.exists():
+        link.symlink_to(data.resolve())

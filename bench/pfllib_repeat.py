@@ -23,7 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from machine import git_commit  # noqa: E402
+from machine import git_commit, link_fmnist20  # noqa: E402
 
 BEST = "mean for best accuracy:"
 ROUND_LINE = "-" * 25 + " time cost "
@@ -46,10 +46,7 @@ def parse(log: str) -> dict[str, Any]:
 
 def run_pair(args: argparse.Namespace, goals: list[str]) -> list[str]:
     """Runs side by side (1 thread each); their logs."""
-    (args.pfllib / "dataset").mkdir(exist_ok=True)
-    link = args.pfllib / "dataset" / "FMNIST20"
-    if not link.exists():
-        link.symlink_to(args.data.resolve())
+    link_fmnist20(args.pfllib, args.data)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(args.site or "")}
     cwd = args.pfllib / "system"
     procs = [

@@ -83,7 +83,7 @@ def write_image_folder(pixels: npt.NDArray[np.uint8], labels: torch.Tensor, out:
         for image, label in zip(pixels, labels.tolist(), strict=True):
             index = counts[label] = counts.get(label, -1) + 1
             relative = Path("images") / f"{label:03d}" / f"{index:05d}.png"
-            if index == 0:  # labels come class by class
+            if index == 0:  # the first image of its class
                 (out / relative).parent.mkdir(parents=True, exist_ok=True)
             array = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
             Image.fromarray(array).save(out / relative)
