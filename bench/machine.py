@@ -1,9 +1,11 @@
-"""What ran where, recorded next to every timing: how fast this (shared) machine is right now (a fixed
-pure-Python loop and a fixed single-thread matrix update; timings from runs whose probes differ much are not
-comparable), and which commit of a checkout ran."""
+"""What ran where, recorded next to every timing: which processor, how fast this (shared) machine is right now
+(a fixed pure-Python loop and a fixed single-thread matrix update; timings from runs whose probes or processors
+differ are not comparable: sessions of this project have run on AMD EPYC and on Intel Xeon hosts of the same
+kind), and which commit of a checkout ran."""
 
 from __future__ import annotations
 
+import platform
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +13,17 @@ from pathlib import Path
 import torch
 
 
-def speed_probe() -> dict[str, float]:
+def cpu_model() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what `platform` knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def speed_probe() -> dict[str, float | str]:
     started = time.perf_counter()
     total = 0
     for i in range(5_000_000):
@@ -27,6 +39,7 @@ def speed_probe() -> dict[str, float]:
     small_ops_seconds = small_steps()
     torch.set_num_threads(threads)
     return {
+        "cpu_model": cpu_model(),
         "python_loop_seconds": round(python_seconds, 3),
         "torch_addmm_seconds": round(torch_seconds, 3),
         "torch_small_steps_seconds": round(small_ops_seconds, 3),
