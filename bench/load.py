@@ -1,11 +1,14 @@
 """`make bench-load`: 1,000 enrolled clients upload C x C FedKTL prototypes for 3 rounds through the real
 aggregator (its own process, real Redis), driven from this separate load process over loopback; once with
-one API process and once with `--api-processes` (uvicorn workers behind the same port, FEDLOOM_WORKERS).
+one API process and once with `--api-processes` (FEDLOOM_WORKERS: API processes behind the same port).
 
 Writes bench/results/load.json: clients, rounds, uploads_sent, uploads_accounted (uploads the server's
 rounds counted), uploads_per_second (all uploads over the summed upload windows: first PUT sent to last
 answered, per round), p50_ms / p99_ms (PUT latency), round_control_seconds (worst round: last upload
-answered to the round's package published, from the round record in Redis), plus the machine's load.
+answered to the round's package published, from the round record in Redis), cpu_ms_per_upload (CPU time of
+the aggregator's processes, Redis and this load process while the uploads ran, per upload) and from it
+cpu_bound_uploads_per_second (what this machine's cores allow at those costs; one API process also stays under
+1000 / its own ms), plus the machine's load.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +90,14 @@ def control_seconds(store: redis.Redis, fid: str, round_: int, timing: RoundTimi
     raise RuntimeError(f"round {round_} was never published")
 
 
-async def drive(port: int, store: redis.Redis, pid: int, args: argparse.Namespace) -> dict[str, Any]:
+def process_cpu(pids: dict[str, int]) -> Callable[[], dict[str, float]]:
+    """A probe of the CPU seconds used so far by each named process tree, plus this (load) process's own."""
+    return lambda: {name: cpu_seconds(pid) for name, pid in pids.items()} | {"load_process": time.process_time()}
+
+
+async def drive(
+    port: int, store: redis.Redis, pids: dict[str, int], args: argparse.Namespace, api_processes: int
+) -> dict[str, Any]:
     admin = {"Authorization": f"Bearer {ADMIN}"}
     http = LoopbackPool("127.0.0.1", port, args.concurrency)
     await http.open()
@@ -95,10 +106,10 @@ async def drive(port: int, store: redis.Redis, pid: int, args: argparse.Namespac
         created = await http.request("POST", "/v1/federations", admin, json_body=federation_config(args))
         fid = created.json()["federation_id"]
         (await http.request("POST", f"/v1/federations/{fid}/start", admin)).raise_for_status()
+        pid = pids["aggregator"]
         timings, control, cpu_before, own_before = [], [], cpu_seconds(pid), time.process_time()
         for round_ in range(args.rounds):
-            probe = lambda: cpu_seconds(pid)  # noqa: E731
-            timing = await run_round(http, clients, fid, round_, args.classes, args.concurrency, probe)
+            timing = await run_round(http, clients, fid, round_, args.classes, args.concurrency, process_cpu(pids))
             timings.append(timing)
             control.append(control_seconds(store, fid, round_, timing))
             sys.stderr.write(f"round {round_}: {timing.accepted} uploads, control {control[-1]:.3f} s\n")
@@ -106,10 +117,15 @@ async def drive(port: int, store: redis.Redis, pid: int, args: argparse.Namespac
         state = await wait_finished(http, fid, admin)
     finally:
         await http.close()
-    return summarise(args, timings, control, state) | {
-        "aggregator_cpu_ms_per_client_round": round(1000 * cpu / (args.clients * args.rounds), 3),
-        "load_process_cpu_ms_per_client_round": round(1000 * own / (args.clients * args.rounds), 3),
-    }
+    uploads = sum(len(t.latencies) for t in timings)
+    return (
+        summarise(args, timings, control, state)
+        | cpu_per_upload(timings, uploads, api_processes)
+        | {
+            "aggregator_cpu_ms_per_client_round": round(1000 * cpu / (args.clients * args.rounds), 3),
+            "load_process_cpu_ms_per_client_round": round(1000 * own / (args.clients * args.rounds), 3),
+        }
+    )
 
 
 async def wait_finished(http: LoopbackPool, fid: str, admin: dict[str, str]) -> dict[str, Any]:
@@ -140,7 +156,19 @@ def summarise(
         "federation_status": state["status"],
         "round_phase_seconds": [r["phase_seconds"] for r in state["rounds"]],
         "mean_upload_ms": round(1000 * statistics.fmean(latencies), 2),
-        "aggregator_cpu_ms_per_upload": round(1000 * sum(t.server_cpu for t in timings) / max(sent, 1), 3),
+    }
+
+
+def cpu_per_upload(timings: list[RoundTiming], sent: int, api_processes: int) -> dict[str, Any]:
+    """CPU ms per upload of each process while the uploads ran, and the uploads/s those costs allow here: all
+    cores busy, and no API process past one core."""
+    per_upload = {name: 1000 * sum(t.cpu[name] for t in timings) / max(sent, 1) for name in timings[0].cpu}
+    cores = os.cpu_count() or 1
+    bound = min(1000 * cores / sum(per_upload.values()), 1000 * api_processes / per_upload["aggregator"])
+    return {
+        "aggregator_cpu_ms_per_upload": round(per_upload["aggregator"], 3),
+        "cpu_ms_per_upload": {name: round(ms, 3) for name, ms in per_upload.items()},
+        "cpu_bound_uploads_per_second": round(bound, 1),
     }
 
 
@@ -159,7 +187,8 @@ def run(args: argparse.Namespace, api_processes: int) -> dict[str, Any]:
     try:
         member = group.start("aggregator", ["aggregator", "--port", str(port)], env)
         group.wait_ready(member, f"http://127.0.0.1:{port}/readyz")
-        result = asyncio.run(drive(port, redis.Redis(port=redis_port), member.process.pid, args))
+        pids = {"aggregator": member.process.pid, "redis": redis_proc.pid}
+        result = asyncio.run(drive(port, redis.Redis(port=redis_port), pids, args, api_processes))
         return {"api_processes": api_processes, **result}
     finally:
         group.stop()
@@ -182,7 +211,9 @@ def main() -> None:
     runs = [run(args, count) for count in args.api_processes]
     result = {**runs[0], "runs": runs}
     if len(runs) > 1:
-        result["uploads_per_second_ratio"] = round(runs[-1]["uploads_per_second"] / runs[0]["uploads_per_second"], 3)
+        first, last = runs[0]["uploads_per_second"], runs[-1]
+        result["uploads_per_second_ratio"] = round(last["uploads_per_second"] / first, 3)
+        result["uploads_per_second_ratio_cpu_bound"] = round(last["cpu_bound_uploads_per_second"] / first, 3)
     result |= {
         "load_average_before": [round(x, 2) for x in load_before],
         "machine_speed_before": probe,

@@ -39,7 +39,7 @@ class RoundTiming:
     first_sent: float = float("inf")
     last_answered: float = 0.0
     accepted: int = 0
-    server_cpu: float = 0.0  # CPU seconds the aggregator used while the uploads ran
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process used while the uploads ran
 
     @property
     def window(self) -> float:
@@ -120,15 +120,15 @@ async def run_round(
     round_: int,
     num_classes: int,
     limit: int,
-    server_cpu: Callable[[], float],
+    cpu_seconds: Callable[[], dict[str, float]],
 ) -> RoundTiming:
     """Every client: fit task, then (all at once) upload, then evaluate task and metrics report."""
     bodies = {c.client_id: prototypes_upload(c, round_, num_classes, seed=0) for c in clients}
     await bounded(limit, [lambda c=c: wait_task(http, c, "fit", round_) for c in clients])  # type: ignore[misc]
     timing = RoundTiming()
     uploads = [lambda c=c: upload(http, c, fid, round_, bodies[c.client_id], timing) for c in clients]
-    cpu_before = server_cpu()
+    cpu_before = cpu_seconds()
     await bounded(limit, uploads)  # type: ignore[arg-type]
-    timing.server_cpu = server_cpu() - cpu_before
+    timing.cpu = {name: used - cpu_before[name] for name, used in cpu_seconds().items()}
     await bounded(limit, [lambda c=c: report(http, c, fid, round_) for c in clients])  # type: ignore[misc]
     return timing

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import resource
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from fedloom.errors import ConfigError
 from fedloom.serving.tls import tls_files
+from fedloom_aggregator.api_workers import serve_workers
 from fedloom_aggregator.app import create_app
 from fedloom_aggregator.settings import AggregatorSettings
 
@@ -42,15 +44,14 @@ def serve(
     log.info("open-file limit: %d", raise_open_file_limit())
     if settings.workers > 1 and settings.redis_url is None:
         raise ConfigError("FEDLOOM_WORKERS > 1 needs FEDLOOM_REDIS_URL: replicas share their state through Redis")
-    uvicorn.run(
-        create_app(settings) if settings.workers == 1 else "fedloom_aggregator.app:app_from_env",
-        factory=settings.workers > 1,  # each worker process builds its app from the FEDLOOM_* environment
-        workers=settings.workers,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=settings.access_log,
-        ssl_certfile=tls[0],
-        ssl_keyfile=tls[1],
-        timeout_graceful_shutdown=5,
-    )
+    options: dict[str, Any] = {
+        "log_level": "info",
+        "access_log": settings.access_log,
+        "ssl_certfile": tls[0],
+        "ssl_keyfile": tls[1],
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:  # a listening socket each (api_workers), so connections spread across them
+        serve_workers(host, port, settings.workers, options)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, **options)

@@ -53,7 +53,7 @@ class AggregatorSettings(BaseSettings):
         6.0, ge=0.5, description="a replica that stops renewing its lease loses its federations' loops after this long"
     )
     workers: int = Field(
-        1, ge=1, le=64, description="aggregator API processes behind this one address (uvicorn workers; need Redis)"
+        1, ge=1, le=64, description="API processes behind this one address (a SO_REUSEPORT socket each; need Redis)"
     )
     ui_login_per_minute: float = Field(6.0, gt=0, description="dashboard sign-in attempts per minute per address")
     ui_login_burst: int = Field(5, ge=1, description="sign-in attempts an address may make at once before 429")
