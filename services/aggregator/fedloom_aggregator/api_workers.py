@@ -3,7 +3,7 @@
 uvicorn's own workers share one listening socket, and asyncio's accept loop takes every pending connection at
 once: whichever worker wakes first keeps them all. Clients that hold keep-alive connections (a reverse proxy,
 a connection pool) then load one worker and leave the others idle; under `make bench-load` one of two workers
-did 90% of the work in three runs out of four. With a socket each in one SO_REUSEPORT group, the kernel spreads
+did 90% of the work in three runs out of five. With a socket each in one SO_REUSEPORT group, the kernel spreads
 new connections across the workers by their addresses and ports.
 
 This supervisor starts the workers (spawned processes, each a `uvicorn.Server` building its app from the
