@@ -60,12 +60,25 @@ def gpus_for(clients: int, gpus_per_client: float) -> float:
     return float(round(gpus)) if gpus > 1 else gpus
 
 
+def check_gpus(client_counts: list[int], gpus_per_client: float, cluster: Mapping[str, float]) -> None:
+    """Refuse at once (not after READY_SECONDS of pending actors) GPU fractions the cluster cannot hold in all."""
+    needed = sum(gpus_for(count, gpus_per_client) for count in client_counts)
+    available = cluster.get("GPU", 0.0)
+    if needed > available + 1e-9:
+        raise ConfigError(
+            f"--gpus-per-client {gpus_per_client:g} for {sum(client_counts)} clients needs {needed:g} GPUs; the Ray "
+            f"cluster has {available:g}"
+        )
+
+
 class RayWorkers:
     """One actor per entry of `setups`, each with `setup.threads` CPUs and its clients' GPU fractions."""
 
     def __init__(self, setups: list[WorkerSetup], gpus_per_client: float, disconnect: bool) -> None:
         ray = import_ray()
         self.ray, self.setups, self.disconnect = ray, setups, disconnect
+        if gpus_per_client:
+            check_gpus([len(setup.client_ids) for setup in setups], gpus_per_client, ray.cluster_resources())
         actor_class = ray.remote(HostActor)
         self.actors = [
             actor_class.options(

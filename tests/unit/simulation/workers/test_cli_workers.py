@@ -12,6 +12,7 @@ from fedloom.cli import main
         (["--workers", "0"], "workers"),
         (["--gpus-per-client", "0.5"], "gpus_per_client is a Ray resource: it needs ray"),
         (["--ray", "local", "--gpus-per-client", "1.5"], "gpus_per_client"),
+        (["--ray", "local", "--threads", "2", "--gpus-per-client", "0.5"], "needs 2 GPUs; the Ray cluster has 0"),
     ],
 )
 def test_worker_settings_that_cannot_hold_are_refused(

@@ -16,7 +16,7 @@ from fedloom.federation import run_federation
 from fedloom.simulation import SimulationConfig
 from fedloom.simulation.setup import build_env, load_dataset
 from fedloom.simulation.workers import WorkerError, worker_transport
-from fedloom.simulation.workers.ray_actors import gpus_for
+from fedloom.simulation.workers.ray_actors import check_gpus, gpus_for
 
 
 @pytest.mark.parametrize("algorithm", ["fedproto", "fedtgp"])
@@ -46,3 +46,11 @@ def test_gpu_fractions_add_up_per_actor() -> None:
     assert gpus_for(4, 0.25) == 1.0 and gpus_for(2, 0.25) == 0.5 and gpus_for(8, 0.5) == 4.0
     with pytest.raises(ConfigError, match="1.5 GPUs for one actor"):
         gpus_for(3, 0.5)
+
+
+def test_gpus_the_cluster_lacks_are_refused_at_once() -> None:
+    check_gpus([4, 4], 0.25, {"CPU": 2.0, "GPU": 2.0})
+    with pytest.raises(ConfigError, match=r"--gpus-per-client 0.5 for 8 clients needs 4 GPUs; the Ray cluster has 2"):
+        check_gpus([4, 4], 0.5, {"CPU": 2.0, "GPU": 2.0})
+    with pytest.raises(ConfigError, match="the Ray cluster has 0"):
+        check_gpus([1], 0.1, {"CPU": 2.0})
