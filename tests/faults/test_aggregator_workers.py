@@ -12,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cluster import Cluster, upload_all, wait_until
+from cluster import Cluster, report_all, upload_all, wait_until
+
+from fedloom_aggregator.leases import lease_key
 
 ROUNDS, CLASSES, DIM = 2, 4, 16
 CONFIG = {
@@ -95,6 +97,33 @@ def test_workers_stop_when_the_supervisor_is_killed(cluster: Cluster) -> None:
     supervisor.process.send_signal(signal.SIGKILL)
     supervisor.process.wait(10)
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 30, "the orphaned workers to stop")
+
+
+def test_the_lease_holding_worker_killed_mid_round(cluster: Cluster) -> None:
+    """The other worker takes the loop over, the supervisor starts a replacement, every upload counts once."""
+    supervisor = cluster.start_aggregator(env={"FEDLOOM_WORKERS": "2", "FEDLOOM_LEASE_SECONDS": "2"})
+    clients = [cluster.enrol() for _ in range(3)]
+    fid = cluster.create(CONFIG)
+    upload_all(cluster, clients, fid, 0, (CLASSES, DIM))
+    cluster.wait_phase(fid, 1, ("collecting",))
+    holder = lease_pid(cluster, fid)
+    assert holder in worker_pids(supervisor.process.pid)
+    assert clients[0].upload(fid, 1, CLASSES, DIM).json() == {"accepted": True, "duplicate": False}
+    os.kill(holder, signal.SIGKILL)
+    wait_until(lambda: lease_pid(cluster, fid) not in (None, holder), 30, "another worker to take the lease")
+    assert clients[0].upload(fid, 1, CLASSES, DIM).json() == {"accepted": True, "duplicate": True}
+    for client in clients[1:]:
+        assert client.upload(fid, 1, CLASSES, DIM).json()["accepted"] is True
+    report_all(cluster, clients, fid, 1)
+    state = cluster.wait_done(fid)
+    assert state["status"] == "finished" and [r["uploads"] for r in state["rounds"]] == [3, 3]  # type: ignore[attr-defined]
+    wait_until(lambda: len(worker_pids(supervisor.process.pid)) == 2, 30, "a worker in place of the killed one")
+
+
+def lease_pid(cluster: Cluster, fid: str) -> int | None:
+    """The pid in the federation's lease owner (host-pid-random), None while no one holds it."""
+    owner = cluster.store.get(lease_key(fid))
+    return int(owner.decode().rsplit("-", 2)[1]) if owner else None
 
 
 def test_a_taken_port_fails_at_once_with_the_address(cluster: Cluster) -> None:
