@@ -115,6 +115,13 @@ dashboard-picture: install
 bench-pfl: install $(FMNIST20)/config.json
 	$(PY) bench/pfl_fmnist.py --data $(FMNIST20) --out bench/results/pfl_fmnist.json
 
+# Seconds per round beside PFLlib, same time, 1 thread each, every bench-pfl algorithm (~30 min):
+# make bench-pfllib PFLLIB=checkout PFLLIB_SITE=folder [PFLLIB_COMMIT=sha] -> bench/results/pfllib_side_by_side.json
+.PHONY: bench-pfllib
+bench-pfllib: install $(FMNIST20)/config.json
+	$(PY) bench/pfllib_side_by_side.py --pfllib $(PFLLIB) --data $(FMNIST20) \
+		$(if $(PFLLIB_SITE),--site $(PFLLIB_SITE)) $(if $(PFLLIB_COMMIT),--pfllib-commit $(PFLLIB_COMMIT))
+
 # FedTGP and FedProto with differentially private uploads (FMNIST20 + hcnn8, 50 rounds, epsilon 1, 4, 8, inf):
 # best accuracy against epsilon, privacy.json and docs/privacy_tradeoff.png (8 runs, two side by side, ~30 min).
 .PHONY: bench-privacy

@@ -2,7 +2,7 @@
 
 PFLlib seeds torch but neither numpy nor Python's `random`, and it draws each round's client order from numpy,
 so its runs differ: a single PFLlib figure is one draw. This runs PFLlib's `main.py` (a checkout, PFLLIB; its
-imports need the packages in PFLLIB_SITE, see `pfllib_side_by_side.sh`) `--runs` times with the setting of
+imports need the packages in PFLLIB_SITE, see `pfllib_side_by_side.py`) `--runs` times with the setting of
 `pfl_fmnist.py` (cnn4, 20 clients, lr 0.01, batch 10, 50 rounds, 1 thread each) and records each run's best
 accuracy as PFLlib's `average_data` reports it (for FedBABU that includes the final fine-tuned evaluation)
 in bench/results/pfllib_reruns.json. `--logs` reads logs of runs already made with the printed command.
