@@ -62,7 +62,8 @@ def main() -> int:
     p.add_argument("--site", type=Path, help="PYTHONPATH folder with the packages PFLlib imports")
     p.add_argument("--data", type=Path, default=ROOT / "bench/data/fmnist20")
     p.add_argument("--algorithm", required=True, help="PFLlib's name, e.g. FedBABU")
-    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--runs", type=int, default=2, help="new runs; those recorded with the same command are kept")
+    p.add_argument("--pfllib-commit", help="PFLlib's commit when the checkout is not a git one (an export)")
     p.add_argument("--rounds", type=int, default=50)
     p.add_argument("--logs", type=Path, nargs="+", help="logs of runs made with the printed command, instead")
     p.add_argument("--out", type=Path, default=ROOT / "bench/results/pfllib_reruns.json")
@@ -75,11 +76,13 @@ def main() -> int:
     else:
         goals = [f"rerun{i}" for i in range(args.runs)]
         logs = [log for i in range(0, args.runs, 2) for log in run_pair(args, goals[i : i + 2])]
-    runs = [parse(log) for log in logs]
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
+    shown = " ".join(["python", *command(args.algorithm, args.rounds, "GOAL")[1:]])  # run in PFLlib's system/
+    earlier = report.get(args.algorithm, {})
+    runs = (earlier.get("runs", []) if earlier.get("command") == shown else []) + [parse(log) for log in logs]
     report[args.algorithm] = {
-        "command": " ".join(["python", *command(args.algorithm, args.rounds, "GOAL")[1:]]),  # in PFLlib's system/
-        "pfllib_commit": git_commit(args.pfllib) if args.pfllib else None,
+        "command": shown,
+        "pfllib_commit": args.pfllib_commit or (git_commit(args.pfllib) if args.pfllib else None),
         "runs": runs,
         "best_accuracy_mean": statistics.mean(r["best_accuracy"] for r in runs),
         "setting": "FMNIST20, cnn4, 20 clients, join ratio 1, E=1, B=10, lr 0.01, 1 thread, two runs side by side",

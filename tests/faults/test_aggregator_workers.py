@@ -1,7 +1,8 @@
 """`FEDLOOM_WORKERS=N`: N aggregator API processes behind one address, a SO_REUSEPORT socket each (api_workers),
 share Redis: the federation runs to the end with one round loop, whichever worker answers each request;
 keep-alive connections opened as soon as the port answers spread over the workers; a killed worker is
-replaced; SIGTERM stops them all."""
+replaced, and when it held the lease the other takes the loop over; SIGTERM stops them all, and so does a
+SIGKILLed supervisor; a taken port fails at once."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ CONFIG = {
 
 
 def worker_pids(pid: int) -> list[int]:
-    """The API workers of the supervisor `pid` (its children named by api_workers)."""
+    """The API workers of the supervisor `pid`: its children started by multiprocessing's spawn."""
     done = subprocess.run(["pgrep", "-P", str(pid), "-f", "spawn_main"], capture_output=True, text=True)
     return [int(p) for p in done.stdout.split()]
 
@@ -45,9 +46,15 @@ def established_to(port: int) -> set[int]:
 
 def sockets_of(pid: int) -> set[int]:
     """Inodes of the sockets process `pid` holds open."""
-    fd_dir = Path(f"/proc/{pid}/fd")
-    links = (os.readlink(fd_dir / fd) for fd in os.listdir(fd_dir))
-    return {int(link[8:-1]) for link in links if link.startswith("socket:[")}
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            link = os.readlink(fd)
+        except FileNotFoundError:  # closed since the listing
+            continue
+        if link.startswith("socket:["):
+            inodes.add(int(link[8:-1]))
+    return inodes
 
 
 def test_two_api_workers_run_one_loop_per_federation(cluster: Cluster) -> None:
