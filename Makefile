@@ -119,6 +119,7 @@ bench-pfl: install $(FMNIST20)/config.json
 # make bench-pfllib PFLLIB=checkout PFLLIB_SITE=folder [PFLLIB_COMMIT=sha] -> bench/results/pfllib_side_by_side.json
 .PHONY: bench-pfllib
 bench-pfllib: install $(FMNIST20)/config.json
+	@test -n "$(PFLLIB)" || { echo "make bench-pfllib needs PFLLIB=path of a PFLlib checkout"; exit 2; }
 	$(PY) bench/pfllib_side_by_side.py --pfllib $(PFLLIB) --data $(FMNIST20) \
 		$(if $(PFLLIB_SITE),--site $(PFLLIB_SITE)) $(if $(PFLLIB_COMMIT),--pfllib-commit $(PFLLIB_COMMIT))
 
