@@ -99,6 +99,7 @@ def test_replicas_racing_for_a_free_lease_run_one_loop(cluster: Cluster) -> None
     upload_all(cluster, clients, fid, 0, (CLASSES, DIM))
     cluster.wait_phase(fid, 1, ("collecting",))
     sigkill(first)
+    time.sleep(0.5)  # what the killed process had written to Redis's socket still reaches Redis
     for client in clients:  # tasks so far, from the killed loop
         queued_tasks(cluster, client.client_id)
 
@@ -119,5 +120,6 @@ def test_replicas_racing_for_a_free_lease_run_one_loop(cluster: Cluster) -> None
             wait_until(lambda: cluster.book.phase(fid, 2) == "collecting", 60, "round 2")
             for client in clients:  # one loop sent each client's tasks: one per round
                 rounds = sorted(task.round for task in queued_tasks(cluster, client.client_id))
-                assert rounds == [1, 2], rounds
+                # round 1's again unless the killed loop had recorded sending them (a kill lands anywhere)
+                assert rounds in ([1, 2], [2]), rounds
     assert cluster.wait_done(fid)["status"] == "finished"
