@@ -117,10 +117,9 @@ async def drive(
         state = await wait_finished(http, fid, admin)
     finally:
         await http.close()
-    uploads = sum(len(t.latencies) for t in timings)
     return (
         summarise(args, timings, control, state)
-        | cpu_per_upload(timings, uploads, api_processes)
+        | cpu_per_upload(timings, api_processes)
         | {
             "aggregator_cpu_ms_per_client_round": round(1000 * cpu / (args.clients * args.rounds), 3),
             "load_process_cpu_ms_per_client_round": round(1000 * own / (args.clients * args.rounds), 3),
@@ -159,9 +158,10 @@ def summarise(
     }
 
 
-def cpu_per_upload(timings: list[RoundTiming], sent: int, api_processes: int) -> dict[str, Any]:
+def cpu_per_upload(timings: list[RoundTiming], api_processes: int) -> dict[str, Any]:
     """CPU ms per upload of each process while the uploads ran, and the uploads/s those costs allow here: all
     cores busy, and no API process past one core."""
+    sent = sum(len(t.latencies) for t in timings)
     per_upload = {name: 1000 * sum(t.cpu[name] for t in timings) / max(sent, 1) for name in timings[0].cpu}
     cores = os.cpu_count() or 1
     bound = min(1000 * cores / sum(per_upload.values()), 1000 * api_processes / per_upload["aggregator"])
