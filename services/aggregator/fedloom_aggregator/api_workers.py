@@ -51,6 +51,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def check_port_free(host: str, port: int) -> None:
     """Fail at once, with the address, when another program holds the port (instead of N failing workers)."""
+    if not hasattr(socket, "SO_REUSEPORT"):
+        raise ConfigError("FEDLOOM_WORKERS > 1 needs SO_REUSEPORT (Linux); run one aggregator process per container")
     try:
         listening_socket(host, port).close()
     except OSError as exc:
