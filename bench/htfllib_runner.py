@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from fedloom.models.cnn import CNN_SPECS
-from machine import link_fmnist20
+from machine import library_round_seconds, link_fmnist20
 
 ALGORITHMS = {"fedproto": "FedProto", "fedtgp": "FedTGP", "local": "Local"}
 FLAGS = ["-lam", "10", "-se", "100", "-mart", "100"]  # htfllib_fmnist.md: lambda 10, 100 server epochs, margin 100
 FIRST_FAMILY = 'if args.model_family == "HtFE-img-2":'
-ROUND_LINE = "-" * 50 + " "  # HtFLlib prints 50 dashes and the round's seconds after every round
 
 
 def hcnns8_main(checkout: Path) -> Path:
@@ -42,11 +41,6 @@ def hcnns8_main(checkout: Path) -> Path:
     return patched
 
 
-def round_seconds(log: str) -> list[float]:
-    """HtFLlib's per-round seconds from its output."""
-    return [float(line.split()[-1]) for line in log.splitlines() if line.startswith(ROUND_LINE)]
-
-
 def run_htfllib(
     checkout: Path, site: Path | None, data: Path, algorithm: str, rounds: int, threads: int
 ) -> dict[str, Any]:
@@ -61,7 +55,7 @@ def run_htfllib(
     command = [sys.executable, main.name, "-data", "FMNIST20", "-m", "HCNNs8", "-algo", ALGORITHMS[algorithm]]
     command += ["-gr", str(rounds), "-dev", "cpu", "-nc", "20", "-lr", "0.01", "-lbs", "10", "-fd", "512", *FLAGS]
     done = subprocess.run(command, cwd=main.parent, env=env, capture_output=True, text=True)
-    seconds = round_seconds(done.stdout)
+    seconds = library_round_seconds(done.stdout)
     if done.returncode != 0 or len(seconds) < 2:
         raise SystemExit(f"HtFLlib {algorithm} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return {"seconds_per_round": statistics.median(seconds[1:]), "round_seconds": seconds, "threads": threads}

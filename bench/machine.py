@@ -6,6 +6,7 @@ kind), and which commit of a checkout ran."""
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -72,3 +73,12 @@ def link_fmnist20(checkout: Path, data: Path) -> None:
     link.parent.mkdir(exist_ok=True)
     if not link.exists():
         link.symlink_to(data.resolve())
+
+
+ROUND_TIME_LINE = re.compile(r"^-{25,} (?:time cost -{25} )?([0-9.]+)$")
+
+
+def library_round_seconds(log: str) -> list[float]:
+    """The per-round seconds PFLlib or HtFLlib printed: 50 dashes and the time, or 25 dashes, 'time cost', 25
+    dashes and the time (each library's servers use one or the other)."""
+    return [float(match.group(1)) for line in log.splitlines() if (match := ROUND_TIME_LINE.match(line))]

@@ -23,10 +23,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from machine import git_commit, link_fmnist20  # noqa: E402
+from machine import git_commit, library_round_seconds, link_fmnist20  # noqa: E402
 
 BEST = "mean for best accuracy:"
-ROUND_LINE = "-" * 25 + " time cost "
 
 
 def command(algorithm: str, rounds: int, goal: str) -> list[str]:
@@ -38,16 +37,21 @@ def command(algorithm: str, rounds: int, goal: str) -> list[str]:
 def parse(log: str) -> dict[str, Any]:
     """The best accuracy PFLlib reports and its median seconds per round."""
     best = [float(line.split(":")[1]) for line in log.splitlines() if line.startswith(BEST)]
-    seconds = [float(line.split()[-1]) for line in log.splitlines() if line.startswith(ROUND_LINE)]
+    seconds = library_round_seconds(log)
     if not best:
         raise SystemExit(f"no {BEST!r} line: the run did not finish\n{log[-2000:]}")
     return {"best_accuracy": best[-1], "seconds_per_round": statistics.median(seconds) if seconds else None}
 
 
+def one_thread_env(site: Path | None = None) -> dict[str, str]:
+    """This environment with 1 torch thread, and `site` (the packages PFLlib imports) on PYTHONPATH if given."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"} | ({"PYTHONPATH": str(site)} if site else {})
+
+
 def run_pair(args: argparse.Namespace, goals: list[str]) -> list[str]:
     """Runs side by side (1 thread each); their logs."""
     link_fmnist20(args.pfllib, args.data)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(args.site or "")}
+    env = one_thread_env(args.site)
     cwd = args.pfllib / "system"
     procs = [
         subprocess.Popen(command(args.algorithm, args.rounds, g), cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)

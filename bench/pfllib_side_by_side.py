@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -28,8 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from machine import cpu_model, git_commit, link_fmnist20  # noqa: E402
-from pfllib_repeat import command  # noqa: E402
+from machine import cpu_model, git_commit, library_round_seconds, link_fmnist20  # noqa: E402
+from pfllib_repeat import command, one_thread_env  # noqa: E402
 
 # ours -> (PFLlib's -algo, PFLlib's extra flags, our -o options, the speed target of issue 17)
 ALGORITHMS: dict[str, tuple[str, list[str], list[str], float]] = {
@@ -44,11 +42,6 @@ ALGORITHMS: dict[str, tuple[str, list[str], list[str], float]] = {
     "fedper": ("FedPer", [], [], 1.5),
     "fedbabu": ("FedBABU", [], [], 1.5),
 }
-PFLLIB_ROUND = re.compile(r"^-{25,} (?:time cost -{25} )?([0-9.]+)$")  # its two ways of printing a round's time
-
-
-def pfllib_seconds(log: str) -> list[float]:
-    return [float(m.group(1)) for line in log.splitlines() if (m := PFLLIB_ROUND.match(line))]
 
 
 def our_command(algorithm: str, options: list[str], out: Path) -> list[str]:
@@ -62,20 +55,21 @@ def side_by_side(algorithm: str, args: argparse.Namespace) -> dict[str, Any]:
     pfllib_name, pfllib_flags, options, target = ALGORITHMS[algorithm]
     out = ROOT / "bench/results/runs" / f"side_{algorithm}"
     shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    ours = subprocess.Popen(our_command(algorithm, options, out), env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    ours = subprocess.Popen(
+        our_command(algorithm, options, out), env=one_thread_env(), cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     started = time.time()
     theirs = subprocess.run(
         [*command(pfllib_name, args.rounds, "side"), *pfllib_flags],
         cwd=args.pfllib / "system",
-        env={**env, "PYTHONPATH": str(args.site or "")},
+        env=one_thread_env(args.site),
         capture_output=True,
         text=True,
     )
     ended = time.time()
     ours.terminate()
     ours.wait(60)
-    their_seconds = pfllib_seconds(theirs.stdout)
+    their_seconds = library_round_seconds(theirs.stdout)
     if not their_seconds:
         raise SystemExit(f"PFLlib {pfllib_name} printed no round:\n{theirs.stdout[-2000:]}{theirs.stderr[-2000:]}")
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

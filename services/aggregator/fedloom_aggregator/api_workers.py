@@ -51,8 +51,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def check_port_free(host: str, port: int) -> None:
     """Fail at once, with the address, when another program holds the port (instead of N failing workers)."""
-    if not hasattr(socket, "SO_REUSEPORT"):
-        raise ConfigError("FEDLOOM_WORKERS > 1 needs SO_REUSEPORT (Linux); run one aggregator process per container")
     try:
         listening_socket(host, port).close()
     except OSError as exc:
@@ -126,6 +124,8 @@ class WorkerGroup:
 
 def serve_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
     """Run `workers` API processes on (host, port) until SIGINT or SIGTERM; `options` go to uvicorn.Config."""
+    if not hasattr(socket, "SO_REUSEPORT"):
+        raise ConfigError("FEDLOOM_WORKERS > 1 needs SO_REUSEPORT (Linux); run one aggregator process per container")
     check_port_free(host, port)
     group = WorkerGroup(host, port, workers, options)
     for signum in (signal.SIGINT, signal.SIGTERM):
